@@ -1,0 +1,378 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) entra.provisioning contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+#
+# PRIVATE to the entra.provisioning collection: may change in any release without notice.
+
+"""The one Microsoft Graph client of the collection: HTTP, auth, retries, paging, JSON batching, errors.
+
+Resource logic calls ``get``/``list_all``/``iter_batch_get`` to read and ``write`` to change; ``write`` is the only
+way to send POST, PUT, PATCH or DELETE, and it refuses in check mode, so a check-mode bug raises instead of writing.
+"""
+
+from __future__ import absolute_import, division, print_function
+__metaclass__ = type
+
+import json
+import random
+import threading
+import time
+import uuid
+from concurrent.futures import ThreadPoolExecutor, FIRST_COMPLETED, wait as wait_futures
+
+try:
+    import requests
+    from requests.adapters import HTTPAdapter
+    HAS_REQUESTS = True
+except ImportError:
+    HAS_REQUESTS = False
+
+from ansible_collections.entra.provisioning.plugins.module_utils._graph_auth import TokenProvider
+from ansible_collections.entra.provisioning.plugins.module_utils._graph_errors import (
+    CheckModeWrite,
+    GraphAuthError,
+    GraphError,
+    GraphNotFound,
+    error_from_response,
+)
+from ansible_collections.entra.provisioning.plugins.module_utils._graph_options import OptionError
+
+USER_AGENT = 'entra.provisioning/0.1.0'
+BATCH_LIMIT = 20  # requests per $batch (C:json-batching, graph-sync-api.md §7.4)
+WRITE_METHODS = frozenset(('POST', 'PUT', 'PATCH', 'DELETE'))
+
+
+class RetryPolicy:
+    """When to retry a Graph call, and how long to wait first.
+
+    429 is always retried: Graph did not process the call. 503, 504 and connection failures are retried only for
+    requests that are safe to repeat (reads, PUT and DELETE, and $batch containers of reads); a POST that may have
+    been processed is handed back to the caller, which re-reads state before doing anything else.
+    """
+
+    RETRY_AFTER_MAX = 60.0
+
+    def __init__(self, max_retries=6, max_total_seconds=300.0, base_delay=1.0, max_delay=30.0, rand=None):
+        self.max_retries = max_retries
+        self.max_total_seconds = max_total_seconds
+        self.base_delay = base_delay
+        self.max_delay = max_delay
+        self._rand = rand or random.random
+
+    @staticmethod
+    def is_retryable(status, safe_to_repeat):
+        if status == 429:
+            return True
+        return safe_to_repeat and status in (None, 503, 504)
+
+    def delay(self, attempt, retry_after=None):
+        """Seconds to wait before retry number ``attempt`` (1-based): Retry-After when given, else backoff with jitter."""
+        parsed = parse_retry_after(retry_after)
+        if parsed is not None:
+            return min(max(parsed, 0.0), self.RETRY_AFTER_MAX)
+        ceiling = min(self.max_delay, self.base_delay * (2 ** (attempt - 1)))
+        # Full jitter keeps parallel forks from retrying in lockstep.
+        return ceiling / 2 + self._rand() * ceiling / 2
+
+    def allows(self, attempt, elapsed, next_delay):
+        return attempt <= self.max_retries and elapsed + next_delay <= self.max_total_seconds
+
+
+def parse_retry_after(value):
+    """Graph sends seconds, possibly fractional (``2.128``); anything else (an HTTP date) falls back to backoff."""
+    if value is None:
+        return None
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        return None
+
+
+class BatchResult:
+    """The outcome of one request inside a $batch: its status, its body, and a GraphError when it failed."""
+
+    def __init__(self, status, body, error=None):
+        self.status = status
+        self.body = body
+        self.error = error
+
+    @property
+    def ok(self):
+        return self.error is None
+
+
+class _VerifyingSession(requests.Session if HAS_REQUESTS else object):
+    """A session that passes ``verify`` on every request.
+
+    requests lets REQUESTS_CA_BUNDLE/CURL_CA_BUNDLE override a session's ``verify``; a per-request value wins, so
+    ``ca_path`` is honoured for Graph and for MSAL's calls to the login host alike (toolchain.md §2.3).
+    """
+
+    def __init__(self, verify, timeout, pool_size):
+        super(_VerifyingSession, self).__init__()
+        self._verify = verify
+        self._timeout = timeout
+        adapter = HTTPAdapter(pool_connections=4, pool_maxsize=pool_size)
+        self.mount('https://', adapter)
+        self.headers['User-Agent'] = USER_AGENT
+
+    def request(self, method, url, **kwargs):  # pylint: disable=arguments-differ
+        kwargs['verify'] = self._verify
+        kwargs.setdefault('timeout', self._timeout)
+        return super(_VerifyingSession, self).request(method, url, **kwargs)
+
+
+class GraphClient:
+    """Calls Microsoft Graph for one task. Paths are relative to ``{graph_endpoint}/{api_version}``."""
+
+    def __init__(self, settings, check_mode=False, warn=None, session=None, sleep=time.sleep, monotonic=time.monotonic,
+                 retry_policy=None):
+        if not HAS_REQUESTS:
+            raise OptionError('The Python library requests is required on the Ansible controller: pip install requests.')
+        self.settings = settings
+        self.check_mode = check_mode
+        self._warn = warn or (lambda msg: None)
+        self._sleep = sleep
+        self._monotonic = monotonic
+        self.retry_policy = retry_policy or RetryPolicy(max_retries=settings.max_retries)
+        self.session = session or _VerifyingSession(settings.verify, settings.timeout, pool_size=16)
+        self.tokens = TokenProvider(settings, self.session)
+        self.request_count = 0
+        self._count_lock = threading.Lock()
+        if not settings.validate_certs:
+            self._warn('validate_certs=false: TLS certificates of %s and %s are not verified. Use ca_path to trust a '
+                       'private CA instead.' % (settings.authority_host, settings.graph_endpoint))
+
+    # --- reads -------------------------------------------------------------------------------------------------
+
+    def get(self, path, params=None):
+        return self._call('GET', path, params=params)
+
+    def get_or_none(self, path, params=None):
+        try:
+            return self.get(path, params=params)
+        except GraphNotFound:
+            return None
+
+    def get_eventually(self, path, params=None, within=60.0, statuses=(404, 403)):
+        """GET through the replication delay of a new object: 404/403 are retried with backoff for ``within`` seconds.
+
+        A new service principal or job can answer 404 (or 403 while grants replicate) for a while
+        (graph-sync-api.md §4.4); the docs advise polling every 5-10 s.
+        """
+        deadline = self._monotonic() + within
+        delay = 1.0
+        while True:
+            try:
+                return self.get(path, params=params)
+            except GraphError as error:
+                if error.status not in statuses or self._monotonic() + delay > deadline:
+                    raise
+                self._sleep(delay)
+                delay = min(delay * 2, 10.0)
+
+    def iter_pages(self, path, params=None):
+        """Yield each page (a list) of a collection, following ``@odata.nextLink`` verbatim to the end (C:paging)."""
+        page = self._call('GET', path, params=params)
+        while True:
+            yield page.get('value', [])
+            next_link = page.get('@odata.nextLink')
+            if not next_link:
+                return
+            page = self._call('GET', self._relative_link(next_link))
+
+    def list_all(self, path, params=None):
+        items = []
+        for page in self.iter_pages(path, params=params):
+            items.extend(page)
+        return items
+
+    def batch_get(self, paths, concurrency=4):
+        return dict(self.iter_batch_get(paths, concurrency=concurrency))
+
+    def iter_batch_get(self, paths, concurrency=4):
+        """Yield ``(path, BatchResult)`` for GETs sent through $batch, 20 per request, ``concurrency`` batches in flight.
+
+        ``paths`` may be a generator (for example fed by ``iter_pages``): it is consumed only as batches are sent, so
+        listing and batching overlap and memory stays flat. Throttled items (429 inside a batch) are retried on their
+        own after their Retry-After; a throttled batch is retried whole.
+        """
+        self._token()  # acquire once, before the worker threads need it
+        source = iter(paths)
+        concurrency = max(1, int(concurrency))
+        pending = set()
+        with ThreadPoolExecutor(max_workers=concurrency) as pool:
+            while True:
+                while len(pending) < concurrency:
+                    chunk = _take(source, BATCH_LIMIT)
+                    if not chunk:
+                        break
+                    pending.add(pool.submit(self._batch_with_item_retries, chunk))
+                if not pending:
+                    return
+                done, pending = wait_futures(pending, return_when=FIRST_COMPLETED)
+                for future in done:
+                    for item in future.result():
+                        yield item
+
+    def _batch_with_item_retries(self, paths):
+        results = {}
+        remaining = list(paths)
+        attempt = 0
+        started = self._monotonic()
+        while remaining:
+            answers = self._send_batch(remaining)
+            throttled = []
+            waits = []
+            for path, (status, headers, body) in zip(remaining, answers):
+                if status == 429 or (status in (503, 504)):
+                    throttled.append(path)
+                    waits.append(parse_retry_after(_header(headers, 'Retry-After')))
+                    continue
+                error = None
+                if status >= 400:
+                    error = error_from_response(status, body, 'GET', path)
+                results[path] = BatchResult(status, body if status < 400 else None, error)
+            if not throttled:
+                break
+            attempt += 1
+            hinted = [seconds for seconds in waits if seconds is not None]
+            delay = min(max(hinted), RetryPolicy.RETRY_AFTER_MAX) if hinted else self.retry_policy.delay(attempt)
+            if not self.retry_policy.allows(attempt, self._monotonic() - started, delay):
+                for path in throttled:
+                    results[path] = BatchResult(429, None, GraphError(429, 'TooManyRequests', 'still throttled after %d retries' % (attempt - 1),
+                                                                      method='GET', path=path))
+                break
+            self._warn('%d of %d requests in a $batch were throttled; retrying them in %.1f s (retry %d of %d).'
+                       % (len(throttled), len(remaining), delay, attempt, self.retry_policy.max_retries))
+            self._sleep(delay)
+            remaining = throttled
+        return [(path, results[path]) for path in paths]
+
+    def _send_batch(self, paths):
+        """One $batch POST of GETs; returns ``[(status, headers, body)]`` in the order of ``paths``."""
+        requests_body = [dict(id=str(index), method='GET', url=path) for index, path in enumerate(paths)]
+        reply = self._call('POST', '/$batch', body=dict(requests=requests_body), safe_to_repeat=True)
+        by_id = dict((str(item.get('id')), item) for item in (reply or {}).get('responses', []))
+        answers = []
+        for index, path in enumerate(paths):
+            item = by_id.get(str(index))
+            if item is None:
+                answers.append((500, {}, {'error': {'code': 'MissingBatchResponse', 'message': 'no response for this request in the $batch reply'}}))
+            else:
+                answers.append((int(item.get('status', 500)), item.get('headers') or {}, item.get('body')))
+        return answers
+
+    # --- writes ------------------------------------------------------------------------------------------------
+
+    def write(self, method, path, body=None, params=None):
+        """The one way to change anything in Graph. Refuses in check mode; returns the parsed body or None (204)."""
+        method = method.upper()
+        if method not in WRITE_METHODS:
+            raise ValueError('write() is for POST, PUT, PATCH and DELETE, not %s' % method)
+        if self.check_mode:
+            raise CheckModeWrite(method, path)
+        return self._call(method, path, params=params, body=body, safe_to_repeat=method in ('PUT', 'DELETE'))
+
+    # --- transport ---------------------------------------------------------------------------------------------
+
+    def _relative_link(self, link):
+        """A nextLink must point back at our Graph endpoint: the token is never sent anywhere else."""
+        base = self.settings.base_url
+        if not link.startswith(base + '/'):
+            raise GraphError(None, 'UnexpectedNextLink', 'the server sent a next page link outside %s' % base)
+        return link[len(base):]
+
+    def _call(self, method, path, params=None, body=None, safe_to_repeat=None):
+        if safe_to_repeat is None:
+            safe_to_repeat = method == 'GET'
+        attempt = 0
+        started = self._monotonic()
+        refreshed_token = False
+        while True:
+            client_request_id = str(uuid.uuid4())
+            status, headers, payload = self._send_once(method, path, params, body, client_request_id)
+            if status == 401 and not refreshed_token and self.settings.credential_kind != 'access_token':
+                # A cached token the server no longer accepts (revoked, or signed by a rotated key): get a new one once.
+                refreshed_token = True
+                self.tokens.invalidate()
+                continue
+            if status is not None and status < 400:
+                return payload
+            retry_after = _header(headers, 'Retry-After')
+            if RetryPolicy.is_retryable(status, safe_to_repeat):
+                attempt += 1
+                delay = self.retry_policy.delay(attempt, retry_after)
+                if self.retry_policy.allows(attempt, self._monotonic() - started, delay):
+                    reason = 'HTTP %s' % status if status else 'connection failed (%s)' % payload
+                    self._warn('%s %s: %s; retrying in %.1f s (retry %d of %d).'
+                               % (method, path, reason, delay, attempt, self.retry_policy.max_retries))
+                    self._sleep(delay)
+                    continue
+            if status is None:
+                raise GraphError(None, 'ConnectionError', '%s (the request may or may not have been processed)' % payload,
+                                 method=method, path=path, client_request_id=client_request_id)
+            raise error_from_response(status, payload, method, path, request_id=_header(headers, 'request-id'),
+                                      client_request_id=client_request_id)
+
+    def _token(self):
+        try:
+            return self.tokens.token()
+        except requests.exceptions.SSLError:
+            raise GraphAuthError('the TLS certificate of %s could not be verified; set ca_path to the CA bundle that signed it'
+                                 % self.settings.authority_host)
+        except requests.RequestException as error:
+            raise GraphAuthError('cannot reach the token service at %s: %s' % (self.settings.authority_host, type(error).__name__))
+
+    def _send_once(self, method, path, params, body, client_request_id):
+        """Send one request; returns (status, headers, parsed body), or (None, {}, reason) when no answer came."""
+        token = self._token()
+        headers = {
+            'Authorization': 'Bearer ' + token,
+            'client-request-id': client_request_id,
+            'return-client-request-id': 'true',
+            'Accept': 'application/json',
+        }
+        data = None
+        if body is not None:
+            headers['Content-Type'] = 'application/json'
+            data = json.dumps(body)
+        with self._count_lock:
+            self.request_count += 1
+        try:
+            response = self.session.request(method, self.settings.base_url + path, params=params, data=data, headers=headers)
+        except requests.exceptions.SSLError:
+            raise GraphError(None, 'TLSError', 'the TLS certificate of %s could not be verified; set ca_path to the CA bundle '
+                             'that signed it' % self.settings.graph_endpoint, method=method, path=path)
+        except requests.RequestException as error:
+            return None, {}, type(error).__name__
+        payload = None
+        if response.content:
+            try:
+                payload = response.json()
+            except ValueError:
+                payload = None
+        return response.status_code, response.headers, payload
+
+
+def _take(iterator, count):
+    chunk = []
+    for item in iterator:
+        chunk.append(item)
+        if len(chunk) == count:
+            break
+    return chunk
+
+
+def _header(headers, name):
+    if not headers:
+        return None
+    if hasattr(headers, 'get') and not isinstance(headers, dict):
+        return headers.get(name)
+    lowered = name.lower()
+    for key, value in headers.items():
+        if key.lower() == lowered:
+            return value
+    return None
+
+
