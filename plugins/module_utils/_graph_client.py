@@ -212,8 +212,7 @@ class GraphClient:
                     return
                 done, pending = wait_futures(pending, return_when=FIRST_COMPLETED)
                 for future in done:
-                    for item in future.result():
-                        yield item
+                    yield from future.result()
 
     def _batch_with_item_retries(self, paths):
         results = {}
@@ -374,5 +373,3 @@ def _header(headers, name):
         if key.lower() == lowered:
             return value
     return None
-
-
