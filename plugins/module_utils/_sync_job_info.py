@@ -1,0 +1,492 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) entra.provisioning contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+#
+# PRIVATE to the entra.provisioning collection: may change in any release without notice.
+
+"""Provisioning facts, from one service principal to a whole tenant: the logic of ``synchronization_job_info``.
+
+A tenant scan lists service principals (``$select`` of three properties, 999 per page, the most Graph allows) and
+feeds them, page by page as they arrive, into ``$batch`` requests of 20 ``GET .../synchronization/jobs`` with a
+bounded number of batches in flight (``GraphClient.iter_batch_get``). Only the service principals that have jobs are
+kept, so memory stays flat however large the tenant is.
+
+The health verdict of a job is a pure rule (``job_health``), documented in the module's notes and RETURN.
+"""
+
+from __future__ import absolute_import, division, print_function
+__metaclass__ = type
+
+import datetime
+import re
+
+from urllib.parse import quote
+
+from ansible_collections.entra.provisioning.plugins.module_utils._convert import job_to_result, to_snake
+from ansible_collections.entra.provisioning.plugins.module_utils._graph_errors import GraphError
+from ansible_collections.entra.provisioning.plugins.module_utils._task import TaskFailure, module_spec
+
+# The largest page Graph serves for directory objects (C:paging; $top accepts 1-999 for servicePrincipals).
+SERVICE_PRINCIPAL_PAGE_SIZE = 999
+SERVICE_PRINCIPAL_SELECT = 'id,appId,displayName'
+MAX_BATCH_CONCURRENCY = 20
+# Service principals named in a warning, at most; the rest are counted.
+_WARN_LIST_LIMIT = 10
+
+_GUID = re.compile(r'^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$')
+# Graph timestamps carry up to 7 fractional digits ("2017-07-19T14:55:58.5570274Z"), which Python < 3.11 cannot parse.
+_TIMESTAMP = re.compile(r'^(\d{4})-(\d\d)-(\d\d)T(\d\d):(\d\d):(\d\d)(?:\.(\d+))?(Z|[+-]\d\d:\d\d)?$')
+
+# The verdicts, in the order the rule tries them (first match wins); ``unreadable`` is given by the scan itself.
+HEALTH_VERDICTS = (
+    'unreadable', 'quarantined', 'not_configured', 'disabled', 'paused', 'not_run', 'failing', 'stale', 'degraded',
+    'healthy', 'unknown',
+)
+
+ARGUMENT_SPEC = dict(
+    service_principal_id=dict(type='str'),
+    application_id=dict(type='str'),
+    service_principal_filter=dict(type='str'),
+    job_id=dict(type='str'),
+    template_id=dict(type='str'),
+    include_templates=dict(type='bool', default=False),
+    include_schema=dict(type='bool', default=False),
+    batch_concurrency=dict(type='int', default=4),
+    stale_after_hours=dict(type='float', default=24.0),
+)
+
+MODULE_SPEC = module_spec(
+    ARGUMENT_SPEC,
+    mutually_exclusive=[('service_principal_id', 'application_id', 'service_principal_filter')],
+)
+
+
+# --- the health rule (pure) ----------------------------------------------------------------------------------------
+
+def parse_timestamp(value):
+    """A Graph timestamp as an aware UTC datetime, or None (absent, "never", or not a timestamp)."""
+    if not value:
+        return None
+    match = _TIMESTAMP.match(value)
+    if not match:
+        return None
+    year, month, day, hour, minute, second, fraction, zone = match.groups()
+    micro = int((fraction or '0')[:6].ljust(6, '0'))
+    try:
+        moment = datetime.datetime(int(year), int(month), int(day), int(hour), int(minute), int(second), micro)
+    except ValueError:
+        return None
+    if zone and zone != 'Z':
+        sign = 1 if zone[0] == '+' else -1
+        moment -= sign * datetime.timedelta(hours=int(zone[1:3]), minutes=int(zone[4:6]))
+    if moment.year <= 1:
+        return None  # .NET DateTimeOffset.MinValue: "never" (graph-sync-api.md §2.4)
+    return moment.replace(tzinfo=datetime.timezone.utc)
+
+
+def utc_now():
+    return datetime.datetime.now(datetime.timezone.utc)
+
+
+def last_cycle_end(job):
+    """When the job's most recent cycle ended (or began, if it has no end), as a datetime; None if it never ran."""
+    status = job.get('status') or {}
+    for record in ('last_execution', 'last_successful_execution'):
+        execution = status.get(record) or {}
+        moment = parse_timestamp(execution.get('time_ended')) or parse_timestamp(execution.get('time_began'))
+        if moment is not None:
+            return moment
+    return None
+
+
+def job_health(job, now=None, stale_after_hours=None):
+    """The health verdict of a job (the ``job`` shape of ``_convert.job_to_result``). First matching rule wins:
+
+    quarantined     status.code is Quarantine
+    not_configured  status.code is NotConfigured: no credentials saved, never run
+    disabled        schedule.state is Disabled: never started, or disabled by the service (graph-sync-api.md §4.1)
+    paused          status.code or schedule.state is Paused
+    not_run         status.code is NotRun: started, first cycle not finished. Its placeholder last_execution
+                    (state Failed, error code None) is not a failure (graph-sync-api.md §2.5)
+    failing         the last cycle failed, or count_successive_complete_failures > 0
+    stale           status.code is Active but no cycle has ended for more than ``stale_after_hours`` (when given)
+    degraded        the last cycle ended with EntryLevelErrors: some objects were not provisioned
+    healthy         status.code is Active and none of the above
+    unknown         any other status code (one this collection does not know)
+    """
+    status = job.get('status') or {}
+    schedule = job.get('schedule') or {}
+    code = status.get('code')
+    schedule_state = schedule.get('state')
+    last_execution = status.get('last_execution') or {}
+
+    if code == 'Quarantine':
+        return 'quarantined'
+    if code == 'NotConfigured':
+        return 'not_configured'
+    if schedule_state == 'Disabled':
+        return 'disabled'
+    if code == 'Paused' or schedule_state == 'Paused':
+        return 'paused'
+    if code == 'NotRun':
+        return 'not_run'
+    if code != 'Active':
+        return 'unknown'
+    if last_execution.get('state') == 'Failed' or (status.get('count_successive_complete_failures') or 0) > 0:
+        return 'failing'
+    if now is not None and stale_after_hours:
+        ended = last_cycle_end(job)
+        if ended is not None and now - ended > datetime.timedelta(hours=stale_after_hours):
+            return 'stale'
+    if last_execution.get('state') == 'EntryLevelErrors':
+        return 'degraded'
+    return 'healthy'
+
+
+def _error_text(error):
+    if not error or not (error.get('code') or error.get('message')):
+        return None
+    if error.get('code') and error.get('message'):
+        return '%s: %s' % (error['code'], error['message'].rstrip('.'))
+    return error.get('code') or error.get('message').rstrip('.')
+
+
+def describe_health(job, health, now=None, stale_after_hours=None):
+    """One sentence that says why ``job`` has the verdict ``health``, for reports and alert e-mails."""
+    status = job.get('status') or {}
+    last_execution = status.get('last_execution') or {}
+    if health == 'quarantined':
+        quarantine = status.get('quarantine') or {}
+        text = 'Quarantined'
+        if quarantine.get('current_began'):
+            text += ' since %s' % quarantine['current_began']
+        if quarantine.get('reason'):
+            text += ' (%s)' % quarantine['reason']
+        error = _error_text(quarantine.get('error')) or _error_text(last_execution.get('error'))
+        if error:
+            text += ': %s' % error
+        if quarantine.get('next_attempt'):
+            text += '; next attempt %s' % quarantine['next_attempt']
+        return text + '.'
+    if health == 'not_configured':
+        return 'Not configured: no credentials have been saved and the job has never run.'
+    if health == 'disabled':
+        return 'Not scheduled (schedule state Disabled): the job was never started, or the service disabled it.'
+    if health == 'paused':
+        return 'Paused: the job keeps its state and runs again when started.'
+    if health == 'not_run':
+        return 'Started; the first cycle has not finished yet.'
+    if health == 'failing':
+        text = 'The last cycle failed'
+        error = _error_text(last_execution.get('error'))
+        if error and error != 'None':
+            text += ' (%s)' % error
+        failures = status.get('count_successive_complete_failures') or 0
+        if failures:
+            text += '; %d complete failures in a row' % failures
+        return text + '.'
+    if health == 'stale':
+        ended = last_cycle_end(job)
+        hours = (now - ended).total_seconds() / 3600.0 if now and ended else None
+        return ('No cycle has ended for %.0f hours (threshold stale_after_hours=%s); the service is not running the job.'
+                % (hours or 0, _number(stale_after_hours)))
+    if health == 'degraded':
+        escrowed = last_execution.get('count_escrowed')
+        text = 'The last cycle ended with errors on some objects'
+        if escrowed:
+            text += ' (%s escrowed, retried in later cycles)' % escrowed
+        return text + '.'
+    if health == 'healthy':
+        ended = last_execution.get('time_ended')
+        return 'Running; the last cycle succeeded%s.' % (' at %s' % ended if ended else '')
+    if health == 'unknown':
+        return 'Status code %s is not one this collection knows.' % status.get('code')
+    return ''
+
+
+def _number(value):
+    return ('%f' % value).rstrip('0').rstrip('.') if isinstance(value, float) else str(value)
+
+
+# --- results (pure) ------------------------------------------------------------------------------------------------
+
+def service_principal_to_result(service_principal):
+    return dict(id=service_principal.get('id'), app_id=service_principal.get('appId'),
+                display_name=service_principal.get('displayName'))
+
+
+def job_matches(job, job_id=None, template_id=None):
+    """The filters of the task; ids compare case-insensitively, as Graph compares keys."""
+    if job_id and (job.get('id') or '').lower() != job_id.lower():
+        return False
+    if template_id and (job.get('templateId') or '').lower() != template_id.lower():
+        return False
+    return True
+
+
+def job_entry(job, service_principal, now=None, stale_after_hours=None):
+    """One item of ``jobs``: the converted job, its service principal and its health."""
+    entry = job_to_result(job)
+    health = job_health(entry, now=now, stale_after_hours=stale_after_hours)
+    entry.update(service_principal=service_principal_to_result(service_principal), health=health,
+                 health_reason=describe_health(entry, health, now=now, stale_after_hours=stale_after_hours))
+    return entry
+
+
+def unreadable_entry(service_principal, error):
+    """The item of ``jobs`` for a service principal whose jobs could not be read (403, or errors after retries)."""
+    entry = dict(id=None, template_id=None, schedule=None, status=None, synchronization_job_settings=None,
+                 service_principal=service_principal_to_result(service_principal), health='unreadable')
+    details = error.to_result() if isinstance(error, GraphError) else dict(status=None, code=None, message=str(error))
+    reason = 'The jobs of this service principal could not be read'
+    if details.get('status'):
+        reason += ': HTTP %s' % details['status']
+    if details.get('code'):
+        reason += ' (%s)' % details['code']
+    hint = error.hint() if isinstance(error, GraphError) else None
+    entry.update(health_reason=reason + '.' + (' ' + hint if hint else ''), error=details)
+    return entry
+
+
+def entry_sort_key(entry):
+    service_principal = entry['service_principal']
+    return ((service_principal.get('display_name') or '').lower(), service_principal.get('id') or '', entry.get('id') or '')
+
+
+def summarize(entries, scanned, skipped, graph_requests):
+    """``summary``: counts by health (every verdict present) and by template, and what the scan cost."""
+    by_health = dict((verdict, 0) for verdict in HEALTH_VERDICTS)
+    by_template = {}
+    with_jobs = set()
+    unreadable = set()
+    job_count = 0
+    for entry in entries:
+        by_health[entry['health']] += 1
+        sp_id = entry['service_principal']['id']
+        if entry['health'] == 'unreadable':
+            unreadable.add(sp_id)
+            continue
+        job_count += 1
+        with_jobs.add(sp_id)
+        template = entry.get('template_id') or ''
+        by_template[template] = by_template.get(template, 0) + 1
+    return dict(
+        service_principals_scanned=scanned,
+        service_principals_with_jobs=len(with_jobs),
+        service_principals_skipped=skipped,
+        service_principals_unreadable=len(unreadable),
+        jobs=job_count,
+        by_health=by_health,
+        by_template=by_template,
+        graph_requests=graph_requests,
+    )
+
+
+def template_to_result(template):
+    """A synchronization template without its schema (the schema of a template is large; jobs carry their own)."""
+    result = to_snake(dict((key, value) for key, value in template.items() if key != 'schema'))
+    return result
+
+
+def check_options(params):
+    """Refuse bad input before any request; every message names the option and the fix."""
+    for option, what in (('service_principal_id', 'a service principal'), ('application_id', 'an application')):
+        value = params.get(option)
+        if value is not None and not _GUID.match(value.strip()):
+            raise TaskFailure('%s must be the object ID of %s, a GUID such as 3f1e4a7c-0d5e-4b8a-9a51-2c6f1b0d9e77; got %r.'
+                              % (option, what, value))
+    concurrency = params.get('batch_concurrency')
+    if concurrency is None or not 1 <= concurrency <= MAX_BATCH_CONCURRENCY:
+        raise TaskFailure('batch_concurrency must be between 1 and %d (the default 4 keeps a large tenant under Graph\'s '
+                          'throttling limits); got %s.' % (MAX_BATCH_CONCURRENCY, concurrency))
+    stale = params.get('stale_after_hours')
+    if stale is not None and stale < 0:
+        raise TaskFailure('stale_after_hours must be 0 (no staleness rule) or a positive number of hours; got %s.' % stale)
+    if params.get('service_principal_filter') is not None and not params['service_principal_filter'].strip():
+        raise TaskFailure('service_principal_filter is empty: give an OData filter such as "startswith(displayName, \'AWS\')", '
+                          'or leave it out to scan every service principal.')
+
+
+# --- reading Graph -------------------------------------------------------------------------------------------------
+
+def jobs_path(service_principal_id):
+    return '/servicePrincipals/%s/synchronization/jobs' % service_principal_id
+
+
+def templates_path(service_principal_id):
+    return '/servicePrincipals/%s/synchronization/templates' % service_principal_id
+
+
+def schema_path(service_principal_id, job_id):
+    # Job ids are opaque and contain dots (graph-sync-api.md §8.10); quote anything else a path cannot carry.
+    return '/servicePrincipals/%s/synchronization/jobs/%s/schema' % (service_principal_id, quote(job_id, safe='.'))
+
+
+class JobScan:
+    """Reads the jobs of a stream of service principals and keeps what the task asked for."""
+
+    def __init__(self, client, params, warn, now):
+        self.client = client
+        self.warn = warn
+        self.now = now
+        self.job_id = params.get('job_id')
+        self.template_id = params.get('template_id')
+        self.stale_after_hours = params.get('stale_after_hours')
+        self.concurrency = params.get('batch_concurrency') or 4
+        self.entries = []
+        self.service_principals = {}  # id -> the result item, only for service principals that appear in ``jobs``
+        self.scanned = 0
+        self.skipped = []  # ids of service principals deleted while the scan ran (404)
+        self.errors = []
+
+    def scan(self, service_principals):
+        in_flight = {}
+
+        def paths():
+            for service_principal in service_principals:
+                self.scanned += 1
+                path = jobs_path(service_principal['id'])
+                in_flight[path] = service_principal
+                yield path
+
+        for path, result in self.client.iter_batch_get(paths(), concurrency=self.concurrency):
+            self._take(in_flight.pop(path), path, result)
+
+    def _take(self, service_principal, path, result):
+        if result.status == 404:
+            self.skipped.append(service_principal['id'])
+            return
+        if not result.ok:
+            self.errors.append(result.error)
+            self._keep(service_principal, [unreadable_entry(service_principal, result.error)])
+            return
+        body = result.body or {}
+        jobs = body.get('value') or []
+        if body.get('@odata.nextLink'):
+            # Graph documents no paging for jobs (graph-sync-api.md §10); if it ever pages, read the whole list.
+            jobs = self.client.list_all(path)
+        matching = [job_entry(job, service_principal, self.now, self.stale_after_hours)
+                    for job in jobs if job_matches(job, self.job_id, self.template_id)]
+        if matching:
+            self._keep(service_principal, matching)
+
+    def _keep(self, service_principal, entries):
+        self.entries.extend(entries)
+        self.service_principals.setdefault(service_principal['id'], service_principal_to_result(service_principal))
+
+    def add_templates(self):
+        paths = dict((templates_path(sp_id), sp_id) for sp_id in self.service_principals)
+        for path, result in self.client.iter_batch_get(list(paths), concurrency=self.concurrency):
+            item = self.service_principals[paths[path]]
+            if result.ok:
+                item['synchronization_templates'] = [template_to_result(template) for template in (result.body or {}).get('value') or []]
+            else:
+                item['synchronization_templates'] = None
+                self.warn('The synchronization templates of service principal %s could not be read: %s'
+                          % (paths[path], result.error))
+
+    def add_schemas(self):
+        entries = dict((schema_path(entry['service_principal']['id'], entry['id']), entry)
+                       for entry in self.entries if entry['health'] != 'unreadable')
+        for path, result in self.client.iter_batch_get(list(entries), concurrency=self.concurrency):
+            entry = entries[path]
+            if result.ok:
+                entry['schema'] = to_snake(result.body or {})
+            else:
+                entry['schema'] = None
+                self.warn('The schema of job %s of service principal %s could not be read: %s'
+                          % (entry['id'], entry['service_principal']['id'], result.error))
+
+    def report_problems(self):
+        if self.skipped:
+            self.warn('%d service principal(s) were deleted while the scan ran and were skipped: %s'
+                      % (len(self.skipped), _some(self.skipped)))
+        unreadable = [entry['service_principal']['id'] for entry in self.entries if entry['health'] == 'unreadable']
+        if unreadable:
+            self.warn('The jobs of %d service principal(s) could not be read; they are listed in jobs with health '
+                      'unreadable and the error: %s' % (len(unreadable), _some(unreadable)))
+
+
+def _some(ids):
+    shown = ', '.join(ids[:_WARN_LIST_LIMIT])
+    if len(ids) > _WARN_LIST_LIMIT:
+        shown += ' and %d more' % (len(ids) - _WARN_LIST_LIMIT)
+    return shown
+
+
+def _service_principal(client, service_principal_id):
+    found = client.get_or_none('/servicePrincipals/%s' % service_principal_id, params={'$select': SERVICE_PRINCIPAL_SELECT})
+    if found is None:
+        raise TaskFailure('service_principal_id: no service principal has the object ID %s in this tenant. Give the '
+                          'object ID of the enterprise application (servicePrincipals/{id}), not its application '
+                          '(client) ID.' % service_principal_id)
+    return found
+
+
+def _service_principals_of_application(client, application_id):
+    application = client.get_or_none('/applications/%s' % application_id, params={'$select': 'id,appId'})
+    if application is None:
+        raise TaskFailure('application_id: no application has the object ID %s in this tenant. Give the object ID of '
+                          'the app registration (applications/{id}), not its application (client) ID.' % application_id)
+    return client.list_all('/servicePrincipals', params={'$filter': "appId eq '%s'" % application['appId'],
+                                                         '$select': SERVICE_PRINCIPAL_SELECT})
+
+
+def _tenant_service_principals(client, odata_filter):
+    params = {'$select': SERVICE_PRINCIPAL_SELECT, '$top': SERVICE_PRINCIPAL_PAGE_SIZE}
+    if odata_filter:
+        params['$filter'] = odata_filter
+    pages = client.iter_pages('/servicePrincipals', params=params)
+    try:
+        first = next(pages)
+    except GraphError as error:
+        if odata_filter and error.status == 400:
+            raise TaskFailure('service_principal_filter was refused by Graph (%s). It is an OData $filter on '
+                              'servicePrincipals, for example "startswith(displayName, \'AWS\')" or '
+                              '"tags/any(t: t eq \'WindowsAzureActiveDirectoryIntegratedApp\')".' % (error.message or error.code))
+        raise
+    for item in first:
+        yield item
+    for page in pages:
+        for item in page:
+            yield item
+
+
+def run_synchronization_job_info(task):
+    params = task.params
+    check_options(params)
+    client = task.client()
+    scan = JobScan(client, params, task.warn, utc_now())
+
+    if params.get('service_principal_id'):
+        addressed = [_service_principal(client, params['service_principal_id'].strip())]
+    elif params.get('application_id'):
+        addressed = _service_principals_of_application(client, params['application_id'].strip())
+    else:
+        addressed = None
+
+    if addressed is None:
+        scan.scan(_tenant_service_principals(client, params.get('service_principal_filter')))
+    else:
+        scan.scan(addressed)
+        # A service principal the task addressed is reported even when it has no (matching) job.
+        for service_principal in addressed:
+            scan.service_principals.setdefault(service_principal['id'], service_principal_to_result(service_principal))
+    if scan.errors and len(scan.errors) == scan.scanned - len(scan.skipped):
+        # Not one service principal could be read: a missing permission, not a report worth returning.
+        raise scan.errors[0]
+    if params.get('include_templates'):
+        scan.add_templates()
+    if params.get('include_schema'):
+        scan.add_schemas()
+    scan.report_problems()
+
+    entries = sorted(scan.entries, key=entry_sort_key)
+    service_principals = sorted(scan.service_principals.values(),
+                                key=lambda item: ((item.get('display_name') or '').lower(), item['id']))
+    return dict(
+        changed=False,
+        jobs=entries,
+        service_principals=service_principals,
+        summary=summarize(entries, scan.scanned, len(scan.skipped), client.request_count),
+    )
