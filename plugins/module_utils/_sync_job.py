@@ -1,0 +1,527 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) entra.provisioning contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+#
+# PRIVATE to the entra.provisioning collection: may change in any release without notice.
+
+"""One synchronization job: find it, plan the transitions to the desired state, act, wait, report.
+
+The quirks handled here are those of ``graph-sync-api.md`` §4 and §8: a job is found by (parent, templateId) because
+Graph has no idempotency key (§8.5); it is created Disabled (§8.9); start is sent only to a job that is not running
+(§8.8); restart criteria are one comma-separated string and two scopes must not be used (§2.10, §8.7); nothing
+documents an in-place update of a job (§4.2, §8.4); new objects answer 404/403 for a while (§8.11).
+
+``plan_job_actions`` is pure (current + desired -> actions + predicted job), so check mode returns exactly what a real
+run would do, and it is unit-tested without any I/O.
+"""
+
+from __future__ import absolute_import, division, print_function
+__metaclass__ = type
+
+import copy
+import re
+import time
+
+from ansible_collections.entra.provisioning.plugins.module_utils._convert import NEVER, job_to_result
+from ansible_collections.entra.provisioning.plugins.module_utils._graph_errors import GraphError, GraphNotFound
+from ansible_collections.entra.provisioning.plugins.module_utils._polling import poll
+from ansible_collections.entra.provisioning.plugins.module_utils._task import TaskFailure, module_spec
+
+STATES = ('present', 'started', 'paused', 'restarted', 'absent')
+WAIT_FOR = ('started', 'first_cycle', 'steady_state')
+
+# synchronizationJobRestartScope (graph-sync-api.md §2.10), in Graph's spelling.
+RESTART_SCOPES = ('Escrows', 'Watermark', 'QuarantineState', 'Full', 'ForceDeletes')
+# The two members Microsoft's restart criteria page marks "DO NOT USE", and what to do instead.
+FORBIDDEN_RESTART_SCOPES = {
+    'none': 'None must not be used (Microsoft: "DO NOT USE. Use Start instead"); use state=started to resume a paused '
+            'or quarantined job',
+    'connectordatastore': 'ConnectorDataStore must not be used (Microsoft: "DO NOT USE. Contact Support"); it clears the '
+                          'connector cache for all users',
+}
+
+# Seconds to keep retrying a new object's 404/403 (replication delay, graph-sync-api.md §4.4, §8.11).
+REPLICATION_TIMEOUT = 60.0
+
+# Directory object ids are GUIDs. Job and template ids are opaque strings that contain dots (§8.10): only refuse
+# what cannot be a path segment.
+_GUID = re.compile(r'^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$')
+_PATH_SEGMENT = re.compile(r'^[^/\\?#%\s]+$')
+
+MODULE_SPEC = module_spec(
+    dict(
+        service_principal_id=dict(type='str'),
+        application_id=dict(type='str'),
+        template_id=dict(type='str'),
+        job_id=dict(type='str'),
+        state=dict(type='str', default='present', choices=list(STATES)),
+        restart_scope=dict(type='list', elements='str'),
+        settings=dict(type='dict'),
+        validate_credentials=dict(type='bool', default=False),
+        wait=dict(type='bool', default=False),
+        wait_for=dict(type='str', choices=list(WAIT_FOR)),
+        wait_timeout=dict(type='int', default=900),
+    ),
+    mutually_exclusive=[('service_principal_id', 'application_id')],
+    required_one_of=[('service_principal_id', 'application_id'), ('template_id', 'job_id')],
+)
+
+
+# --- input --------------------------------------------------------------------------------------------------------
+
+class DesiredJob:
+    """The task's options, validated and normalised; every error names the option and the fix."""
+
+    def __init__(self, params):
+        if params.get('service_principal_id'):
+            self.parent_option, parent_id = 'service_principal_id', params['service_principal_id'].strip()
+            self.parent_path = '/servicePrincipals/%s' % parent_id
+        else:
+            self.parent_option, parent_id = 'application_id', params['application_id'].strip()
+            self.parent_path = '/applications/%s' % parent_id
+        self.parent_id = parent_id
+        if not _GUID.match(parent_id):
+            hint = ('the object id of the service principal (Enterprise applications > Object ID), not the appId or the '
+                    'application object id') if self.parent_option == 'service_principal_id' else \
+                'the object id of the application registration (App registrations > Object ID)'
+            raise TaskFailure('%s: %r is not a GUID; give %s.' % (self.parent_option, parent_id, hint))
+        self.template_id = _segment('template_id', params.get('template_id'))
+        self.job_id = _segment('job_id', params.get('job_id'))
+        self.state = params.get('state') or 'present'
+        self.restart_scope = normalise_restart_scope(params.get('restart_scope'), self.state)
+        self.settings = normalise_settings(params.get('settings'))
+        self.validate_credentials = bool(params.get('validate_credentials'))
+        self.wait = bool(params.get('wait'))
+        self.wait_for = params.get('wait_for')
+        self.wait_timeout = params.get('wait_timeout')
+        if self.wait_timeout is None:
+            self.wait_timeout = 900
+        self._check_wait()
+
+    def _check_wait(self):
+        if self.wait_timeout <= 0:
+            raise TaskFailure('wait_timeout must be a positive number of seconds, got %s.' % self.wait_timeout)
+        if self.wait_for and not self.wait:
+            raise TaskFailure('wait_for=%s takes effect only with wait=true: add wait: true, or remove wait_for.'
+                              % self.wait_for)
+        if not self.wait:
+            return
+        if self.state in ('present', 'paused'):
+            raise TaskFailure('wait=true has nothing to wait for with state=%s: use it with state=started or '
+                              'restarted (to wait for the job to run) or state=absent (to wait until the job is gone).'
+                              % self.state)
+        if self.state == 'absent' and self.wait_for:
+            raise TaskFailure('wait_for=%s does not apply to state=absent, which waits until the job is gone: remove '
+                              'wait_for.' % self.wait_for)
+        if self.state != 'absent' and not self.wait_for:
+            self.wait_for = 'started'
+
+
+def _segment(option, value):
+    if value is None:
+        return None
+    value = value.strip()
+    if not _PATH_SEGMENT.match(value):
+        raise TaskFailure('%s: %r is not a valid identifier (it must be non-empty, without spaces, "/", "\\", "?", "#" '
+                          'or "%%").' % (option, value))
+    return value
+
+
+def normalise_restart_scope(scopes, state):
+    """The list of scopes as Graph's one comma-separated string (graph-sync-api.md §8.7), or None for the default."""
+    if scopes is None:
+        return None
+    if state != 'restarted':
+        raise TaskFailure('restart_scope applies only to state=restarted: set state=restarted, or remove restart_scope.')
+    canonical = dict((scope.lower(), scope) for scope in RESTART_SCOPES)
+    result = []
+    for scope in scopes:
+        key = (scope or '').strip().lower()
+        if key in FORBIDDEN_RESTART_SCOPES:
+            raise TaskFailure('restart_scope: %s.' % FORBIDDEN_RESTART_SCOPES[key])
+        if key not in canonical:
+            raise TaskFailure('restart_scope: %r is not a reset scope; use any of %s.' % (scope, ', '.join(RESTART_SCOPES)))
+        if canonical[key] not in result:
+            result.append(canonical[key])
+    if not result:
+        raise TaskFailure('restart_scope is empty: list at least one of %s, or remove restart_scope for the portal\'s '
+                          '"Restart provisioning" (Watermark, Escrows and QuarantineState).' % ', '.join(RESTART_SCOPES))
+    return ', '.join(result)
+
+
+def normalise_settings(settings):
+    """Job settings as Graph stores them: name -> string (``True``/``False`` for booleans, as Graph prints them)."""
+    if settings is None:
+        return None
+    result = {}
+    for name, value in settings.items():
+        if value is None:
+            raise TaskFailure('settings: %s has no value; give a value or remove the setting.' % name)
+        if isinstance(value, bool):
+            value = 'True' if value else 'False'
+        elif isinstance(value, (dict, list)):
+            raise TaskFailure('settings: %s must be a string, number or boolean, got a %s.' % (name, type(value).__name__))
+        result[str(name)] = str(value)
+    return result
+
+
+# --- reading the current job ----------------------------------------------------------------------------------------
+
+def find_job(jobs, template_id, job_id=None):
+    """The one job of ``jobs`` matching ``job_id`` or ``template_id``, None when there is none; fails on ambiguity."""
+    if job_id is not None:
+        matches = [job for job in jobs if job.get('id') == job_id]
+    else:
+        matches = [job for job in jobs if (job.get('templateId') or '').lower() == template_id.lower()]
+    if len(matches) > 1:
+        raise TaskFailure('%d jobs of template %s exist on this object (%s): set job_id to the one this task manages.'
+                          % (len(matches), template_id, ', '.join(sorted(job.get('id') or '?' for job in matches))),
+                          job_ids=sorted(job.get('id') for job in matches))
+    return matches[0] if matches else None
+
+
+def is_running(job):
+    """Whether the job's schedule runs it: ``start`` must not be sent to such a job (graph-sync-api.md §8.8)."""
+    status = job.get('status') or {}
+    return (job.get('schedule') or {}).get('state') == 'Active' and status.get('code') not in ('Paused', 'Quarantine')
+
+
+def _executions_began(job):
+    status = job.get('status') or {}
+    execution = status.get('lastExecution') or {}
+    return execution.get('timeBegan') not in (None, '', NEVER)
+
+
+# --- planning (pure) --------------------------------------------------------------------------------------------------
+
+def plan_job_actions(current, desired):
+    """The ordered actions that take ``current`` (a Graph job or None) to ``desired``, and the predicted job.
+
+    Actions: ``create``, ``validate_credentials``, ``start``, ``pause``, ``restart``, ``delete``. ``restart`` is a
+    command and is always planned for state=restarted. ``validate_credentials`` precedes each start or restart when
+    asked for; it changes nothing by itself.
+    """
+    state = desired.state
+    if state == 'absent':
+        if current is None:
+            return [], None
+        return ['delete'], None
+
+    actions = []
+    job = current
+    if job is None:
+        if state == 'restarted':
+            raise TaskFailure('state=restarted needs an existing job, and %s has no job of template %s: create and start it '
+                              'with state=started instead.' % (desired.parent_id, desired.template_id))
+        if desired.job_id:
+            # A job's id is chosen by Graph: creating "this" job is impossible, and creating another one would create
+            # a new job on every run.
+            raise TaskFailure('job_id: job %s does not exist on %s %s. Remove job_id and give template_id to find or create '
+                              'the job by its template.' % (desired.job_id, desired.parent_option, desired.parent_id))
+        actions.append('create')
+        job = new_job(desired.template_id, desired.settings)
+
+    if state == 'started' and not is_running(job):
+        actions.extend(_start(desired, 'start'))
+    elif state == 'paused' and (job.get('schedule') or {}).get('state') == 'Active':
+        actions.append('pause')
+    elif state == 'restarted':
+        actions.extend(_start(desired, 'restart'))
+
+    return actions, predict_job(job, actions)
+
+
+def _start(desired, action):
+    return ['validate_credentials', action] if desired.validate_credentials else [action]
+
+
+def new_job(template_id, settings):
+    """The job Graph creates: Disabled and never run (graph-sync-api.md §3.1, §8.9); its id and interval are not known
+    before it exists."""
+    return {
+        'id': None,
+        'templateId': template_id,
+        'schedule': {'expiration': None, 'interval': None, 'state': 'Disabled'},
+        'status': {'code': 'NotConfigured', 'countSuccessiveCompleteFailures': 0, 'escrowsPruned': False,
+                   'lastExecution': None, 'lastSuccessfulExecution': None, 'lastSuccessfulExecutionWithExports': None,
+                   'progress': [], 'quarantine': None, 'steadyStateFirstAchievedTime': NEVER,
+                   'steadyStateLastAchievedTime': NEVER, 'synchronizedEntryCountByType': [], 'troubleshootingUrl': None},
+        'synchronizationJobSettings': [dict(name=name, value=value) for name, value in sorted((settings or {}).items())],
+    }
+
+
+def predict_job(job, actions):
+    """The job as Graph will show it right after ``actions`` (graph-sync-api.md §4.1)."""
+    predicted = copy.deepcopy(job)
+    schedule = predicted.setdefault('schedule', {})
+    status = predicted.setdefault('status', {})
+    for action in actions:
+        if action in ('start', 'restart'):
+            schedule['state'] = 'Active'
+            status['quarantine'] = None
+            # A job that never completed a cycle shows NotRun until its first one ends; one that ran resumes as Active.
+            status['code'] = 'Active' if _executions_began(predicted) and action == 'start' else 'NotRun'
+        elif action == 'pause':
+            schedule['state'] = 'Paused'
+            status['code'] = 'Paused'
+    return predicted
+
+
+def settings_drift(current, desired_settings):
+    """``[(name, current value, desired value)]`` for the settings the task names that the job holds differently."""
+    if current is None or not desired_settings:
+        return []
+    actual = dict((pair.get('name'), pair.get('value')) for pair in current.get('synchronizationJobSettings') or [])
+    drift = []
+    for name, value in sorted(desired_settings.items()):
+        if not _same_setting(actual.get(name), value):
+            drift.append((name, actual.get(name), value))
+    return drift
+
+
+def _same_setting(actual, desired):
+    if actual is None:
+        return False
+    if actual.lower() in ('true', 'false') and desired.lower() in ('true', 'false'):
+        return actual.lower() == desired.lower()
+    return actual == desired
+
+
+def job_diff(before, after):
+    """Before/after of what a job task changes: existence, template, schedule state and status code."""
+    return dict(before=_diff_view(before), after=_diff_view(after))
+
+
+def _diff_view(job):
+    if job is None:
+        return dict(state='absent')
+    return dict(state='present', id=job.get('id'), template_id=job.get('templateId'),
+                schedule_state=(job.get('schedule') or {}).get('state'), status_code=(job.get('status') or {}).get('code'))
+
+
+def wait_outcome(job, wait_for, baseline=None):
+    """``(reached, failure)`` for one read of the job: reached is a bool; failure a message when waiting must stop.
+
+    ``baseline`` is the last execution's timeBegan and steady-state time before this task started or restarted the
+    job, so that only a cycle that began after it counts. A placeholder execution with state Failed while the job
+    shows NotRun is not a failure (graph-sync-api.md §2.5).
+    """
+    status = job.get('status') or {}
+    code = status.get('code')
+    if code == 'Quarantine':
+        return False, quarantine_message(job)
+    if (job.get('schedule') or {}).get('state') != 'Active' or code == 'Paused':
+        return False, 'the job is no longer running (schedule %s, status %s): something paused or disabled it.' % (
+            (job.get('schedule') or {}).get('state'), code)
+    if wait_for == 'started':
+        return True, None
+    baseline = baseline or {}
+    execution = status.get('lastExecution') or {}
+    began = execution.get('timeBegan')
+    new_cycle = code == 'Active' and began not in (None, '', NEVER) and began != baseline.get('time_began')
+    if wait_for == 'first_cycle':
+        return new_cycle, None
+    steady = status.get('steadyStateLastAchievedTime')
+    return (new_cycle and steady not in (None, '', NEVER) and steady != baseline.get('steady_state')), None
+
+
+def wait_baseline(job):
+    status = (job or {}).get('status') or {}
+    return dict(time_began=(status.get('lastExecution') or {}).get('timeBegan'),
+                steady_state=status.get('steadyStateLastAchievedTime'))
+
+
+def quarantine_message(job):
+    quarantine = (job.get('status') or {}).get('quarantine') or {}
+    error = quarantine.get('error') or {}
+    text = 'the job %s is in quarantine' % job.get('id')
+    if quarantine.get('reason'):
+        text += ' (reason %s)' % quarantine['reason']
+    if error.get('code') or error.get('message'):
+        text += ': %s %s' % (error.get('code') or '', (error.get('message') or '').strip())
+        text = text.rstrip()
+    return text.rstrip('.') + '. Fix the cause (often the credentials: entra.provisioning.synchronization_secret), then ' \
+        'run state=started again, which clears the quarantine.'
+
+
+def cycle_warning(job):
+    """A warning when the cycle that was waited for ended badly without quarantining the job."""
+    execution = (job.get('status') or {}).get('lastExecution') or {}
+    if execution.get('state') not in ('Failed', 'EntryLevelErrors'):
+        return None
+    error = execution.get('error') or {}
+    detail = ': %s %s' % (error.get('code') or '', error.get('message') or '') if error.get('code') not in (None, 'None') else ''
+    return 'the last provisioning cycle of job %s ended with state %s%s' % (job.get('id'), execution.get('state'), detail.rstrip())
+
+
+# --- acting ---------------------------------------------------------------------------------------------------------
+
+def run_synchronization_job(task):
+    desired = DesiredJob(task.params)
+    client = task.client()
+    jobs_path = desired.parent_path + '/synchronization/jobs'
+
+    current = read_job(client, desired, jobs_path, task.warn)
+    if current is None and desired.state != 'absent' and desired.template_id and not desired.job_id:
+        desired.template_id = resolve_template(client, desired)
+    if current is not None and desired.template_id and (current.get('templateId') or '').lower() != desired.template_id.lower():
+        raise TaskFailure('job %s has template %s, not template_id %s; a job\'s template cannot change: remove '
+                          'template_id, or delete this job and create one of template %s.'
+                          % (current.get('id'), current.get('templateId'), desired.template_id, desired.template_id))
+    actions, predicted = plan_job_actions(current, desired)
+
+    for name, actual, wanted in settings_drift(current, desired.settings if desired.state != 'absent' else None):
+        task.warn('settings: %s is %s on job %s, not %s. Graph documents no way to change the settings of an existing '
+                  'job, so it was left as it is; settings apply when a job is created (delete the job and create it '
+                  'again to apply them).' % (name, 'not set' if actual is None else repr(actual), current.get('id'), repr(wanted)))
+
+    result = dict(changed=any(action != 'validate_credentials' for action in actions), actions=actions)
+    if task.check_mode or not actions:
+        final = predicted if actions else current
+    else:
+        final = act(client, desired, jobs_path, current, actions)
+
+    if desired.wait and not task.check_mode:
+        final = wait(client, desired, jobs_path, final, current, actions, task)
+
+    result['job'] = job_to_result(final)
+    result['diff'] = job_diff(current, final)
+    return result
+
+
+def read_job(client, desired, jobs_path, warn):
+    """The job this task manages, or None: one GET. When the job must exist, 404/403 are retried for a bounded time
+    (a service principal or job created moments ago is still replicating, graph-sync-api.md §8.11)."""
+    patient = desired.state != 'absent'
+    path = '%s/%s' % (jobs_path, desired.job_id) if desired.job_id else jobs_path
+    try:
+        found = client.get_eventually(path, within=REPLICATION_TIMEOUT) if patient else client.get(path)
+    except GraphNotFound as error:
+        if desired.job_id:
+            # Graph's 404 does not say whether the job or its parent is missing; the plan reports the missing job_id.
+            return None
+        if not patient:
+            warn('%s %s does not exist, so it has no job to delete.' % (desired.parent_option, desired.parent_id))
+            return None
+        raise _parent_failure(error, desired)
+    if desired.job_id:
+        return found
+    jobs = found.get('value') or []
+    if found.get('@odata.nextLink'):
+        jobs = client.list_all(jobs_path)
+    return find_job(jobs, desired.template_id)
+
+
+def _parent_failure(error, desired):
+    if error.status != 404:
+        return None
+    return TaskFailure('%s %s was not found (Graph answered 404 for %s, also after waiting %d s for replication): give the '
+                       'object id of an existing %s.' % (desired.parent_option, desired.parent_id, error.path,
+                                                         REPLICATION_TIMEOUT,
+                                                         'service principal' if desired.parent_option == 'service_principal_id'
+                                                         else 'application'), error=error.to_result())
+
+
+def resolve_template(client, desired):
+    """The template id as Graph spells it; fails listing the available templates when it is unknown."""
+    templates = client.list_all(desired.parent_path + '/synchronization/templates')
+    for template in templates:
+        if (template.get('id') or '').lower() == desired.template_id.lower():
+            return template['id']
+    available = sorted(template.get('id') for template in templates if template.get('id'))
+    raise TaskFailure('template_id: %s is not a synchronization template of %s %s; available: %s.'
+                      % (desired.template_id, desired.parent_option, desired.parent_id,
+                         ', '.join(available) if available else 'none (provisioning is not supported by this application)'),
+                      available_templates=available)
+
+
+def act(client, desired, jobs_path, current, actions):
+    """Send the planned writes in order, then read the job back. A failure leaves a state the next run converges."""
+    job = current
+    for action in actions:
+        if action == 'create':
+            body = dict(templateId=desired.template_id)
+            if desired.settings:
+                body['synchronizationJobSettings'] = [dict(name=name, value=value) for name, value in sorted(desired.settings.items())]
+            job = create_job(client, desired, jobs_path, body)
+            continue
+        path = '%s/%s' % (jobs_path, job['id'])
+        if action == 'validate_credentials':
+            validate_saved_credentials(client, path, job)
+        elif action == 'start':
+            client.write('POST', path + '/start')
+        elif action == 'pause':
+            client.write('POST', path + '/pause')
+        elif action == 'restart':
+            criteria = dict(resetScope=desired.restart_scope) if desired.restart_scope else {}
+            client.write('POST', path + '/restart', body=dict(criteria=criteria))
+        elif action == 'delete':
+            try:
+                client.write('DELETE', path)
+            except GraphNotFound:
+                pass  # deleted meanwhile: the goal is reached
+            return None
+    return client.get_eventually('%s/%s' % (jobs_path, job['id']), within=REPLICATION_TIMEOUT)
+
+
+def create_job(client, desired, jobs_path, body):
+    """POST the job; after a timeout or 5xx, look again before anything else (a POST is never repeated blindly)."""
+    try:
+        created = client.write('POST', jobs_path, body=body)
+    except GraphError as error:
+        if error.status is not None and error.status < 500:
+            raise
+        existing = find_job(client.list_all(jobs_path), desired.template_id)
+        if existing is None:
+            raise
+        created = existing
+    # The new job can answer 404 for a while (graph-sync-api.md §8.11): wait until it can be addressed.
+    return client.get_eventually('%s/%s' % (jobs_path, created['id']), within=REPLICATION_TIMEOUT)
+
+
+def validate_saved_credentials(client, path, job):
+    try:
+        client.write('POST', path + '/validateCredentials', body=dict(useSavedCredentials=True, credentials=[]))
+    except GraphError as error:
+        # 401/403 are about the caller's permissions, 404/429/5xx about the call: only a refusal of the credentials
+        # themselves (400 CredentialValidationUnavailable and the like, failure-vocabulary.md §3) is the answer asked for.
+        if error.status is None or error.status in (401, 403, 404, 429) or error.status >= 500:
+            raise
+        raise TaskFailure('validate_credentials: Graph refused the saved credentials of job %s, so the job was not started: '
+                          '%s%s. Set working credentials with entra.provisioning.synchronization_secret and run again.'
+                          % (job.get('id'), error.code or 'HTTP %s' % error.status,
+                             ' (%s)' % error.message.rstrip('.') if error.message else ''),
+                          error=error.to_result(), job=job_to_result(job))
+
+
+def wait(client, desired, jobs_path, job, current, actions, task, sleep=time.sleep, monotonic=time.monotonic):
+    """Poll the job until ``wait_for`` is reached (or, for state=absent, until it is gone), with backoff."""
+    if desired.state == 'absent':
+        if current is None:
+            return None
+        path = '%s/%s' % (jobs_path, current['id'])
+        gone = poll(lambda: client.get_or_none(path), lambda job: (job is None, None), desired.wait_timeout, sleep, monotonic)
+        if not gone.reached:
+            raise TaskFailure('wait_timeout: job %s still exists %d s after it was deleted.' % (current['id'], desired.wait_timeout),
+                              changed=bool(actions), actions=actions, job=job_to_result(gone.last))
+        return None
+
+    acted = any(action in ('start', 'restart', 'create') for action in actions)
+    baseline = wait_baseline(current) if acted else None
+    path = '%s/%s' % (jobs_path, job['id'])
+    outcome = poll(lambda: client.get(path), lambda job: wait_outcome(job, desired.wait_for, baseline),
+                   desired.wait_timeout, sleep, monotonic, first=job)
+    changed = any(action != 'validate_credentials' for action in actions)
+    if outcome.failure:
+        raise TaskFailure('wait_for=%s: %s' % (desired.wait_for, outcome.failure), changed=changed, actions=actions,
+                          job=job_to_result(outcome.last), diff=job_diff(current, outcome.last))
+    if not outcome.reached:
+        status = (outcome.last.get('status') or {})
+        raise TaskFailure('wait_timeout: job %s did not reach %s within %d s (status %s); raise wait_timeout, or check the '
+                          'job in the provisioning logs.' % (job['id'], desired.wait_for, desired.wait_timeout, status.get('code')),
+                          changed=changed, actions=actions, job=job_to_result(outcome.last), diff=job_diff(current, outcome.last))
+    if desired.wait_for != 'started':
+        warning = cycle_warning(outcome.last)
+        if warning:
+            task.warn(warning)
+    return outcome.last

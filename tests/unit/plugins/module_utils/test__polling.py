@@ -1,0 +1,59 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) entra.provisioning contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import absolute_import, division, print_function
+__metaclass__ = type
+
+from ansible_collections.entra.provisioning.plugins.module_utils._polling import poll
+
+
+class FakeTime:
+    def __init__(self):
+        self.now = 0.0
+        self.sleeps = []
+
+    def sleep(self, seconds):
+        self.sleeps.append(seconds)
+        self.now += seconds
+
+    def monotonic(self):
+        return self.now
+
+
+def test_poll_backs_off_from_1_to_10_seconds_until_reached():
+    clock = FakeTime()
+    values = iter(range(100))
+
+    outcome = poll(lambda: next(values), lambda value: (value == 6, None), 300, clock.sleep, clock.monotonic)
+
+    assert outcome.reached and outcome.last == 6
+    assert clock.sleeps == [1.0, 2.0, 4.0, 8.0, 10.0, 10.0]
+
+
+def test_poll_stops_at_once_on_failure():
+    clock = FakeTime()
+
+    outcome = poll(lambda: 'quarantined', lambda value: (False, 'job quarantined'), 300, clock.sleep, clock.monotonic)
+
+    assert (outcome.reached, outcome.failure, clock.sleeps) == (False, 'job quarantined', [])
+
+
+def test_poll_times_out_without_sleeping_past_the_deadline():
+    clock = FakeTime()
+    reads = []
+
+    outcome = poll(lambda: reads.append(1) or 'x', lambda value: (False, None), 12, clock.sleep, clock.monotonic)
+
+    assert not outcome.reached and outcome.failure is None
+    assert sum(clock.sleeps) == 12
+    assert clock.sleeps[-1] == 5.0  # 1 + 2 + 4, then only what is left
+    assert len(reads) == 5  # the first, then one after each sleep, the last one at the deadline
+
+
+def test_poll_judges_a_value_already_read_before_any_request():
+    clock = FakeTime()
+
+    outcome = poll(lambda: 1 / 0, lambda value: (True, None), 10, clock.sleep, clock.monotonic, first='done')
+
+    assert outcome.reached and outcome.last == 'done'

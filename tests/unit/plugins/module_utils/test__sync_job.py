@@ -1,0 +1,310 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) entra.provisioning contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import absolute_import, division, print_function
+__metaclass__ = type
+
+import copy
+
+import pytest
+
+from ansible_collections.entra.provisioning.plugins.module_utils._sync_job import (
+    DesiredJob,
+    find_job,
+    is_running,
+    job_diff,
+    plan_job_actions,
+    quarantine_message,
+    settings_drift,
+    wait_baseline,
+    wait_outcome,
+)
+from ansible_collections.entra.provisioning.plugins.module_utils._task import TaskFailure
+
+SP_ID = '5f0f4f2c-6a3e-4d0b-9a61-7b1e0c2d3e4f'
+NEVER = '0001-01-01T00:00:00Z'
+
+
+def graph_job(schedule_state='Disabled', code='NotConfigured', template='scim', job_id=None, last_execution=None,
+              quarantine=None, steady=NEVER, settings=None):
+    """A job as Graph returns it (shapes from shared/graph-api/job-*.json)."""
+    return {
+        'id': job_id or '%s.e4bbf44533ea4eabb17027f3a92e92aa' % template,
+        'templateId': template,
+        'schedule': {'expiration': None, 'interval': 'PT40M', 'state': schedule_state},
+        'status': {'code': code, 'countSuccessiveCompleteFailures': 0, 'escrowsPruned': False,
+                   'lastExecution': last_execution, 'lastSuccessfulExecution': None,
+                   'lastSuccessfulExecutionWithExports': None, 'progress': [], 'quarantine': quarantine,
+                   'steadyStateFirstAchievedTime': steady, 'steadyStateLastAchievedTime': steady,
+                   'synchronizedEntryCountByType': [], 'troubleshootingUrl': None},
+        'synchronizationJobSettings': [dict(name=name, value=value) for name, value in (settings or {}).items()],
+    }
+
+
+def execution(state='Succeeded', began='2024-05-24T21:45:53.633Z'):
+    return {'activityIdentifier': 'c3173f7b', 'state': state, 'timeBegan': began, 'timeEnded': began,
+            'error': None, 'countExported': 1}
+
+
+# The placeholder Graph shows right after start (job-get.response.started.azure2azure.json, graph-sync-api.md §2.5).
+PLACEHOLDER = {'activityIdentifier': None, 'state': 'Failed', 'timeBegan': NEVER, 'timeEnded': NEVER,
+               'error': {'code': 'None', 'message': '', 'tenantActionable': False}}
+QUARANTINE = {'currentBegan': '2024-05-24T21:45:54Z', 'nextAttempt': '2024-05-24T21:50:54Z',
+              'reason': 'EncounteredQuarantineException', 'seriesBegan': '2024-05-24T21:45:54Z', 'seriesCount': 1,
+              'error': {'code': 'SystemForCrossDomainIdentityManagementInvalidCredentials',
+                        'message': 'Please provide a valid tenant URL for your application.', 'tenantActionable': True}}
+
+
+def desired(**params):
+    base = dict(service_principal_id=SP_ID, template_id='scim', state='present', wait=False, wait_timeout=900,
+                validate_credentials=False)
+    base.update(params)
+    return DesiredJob(base)
+
+
+# --- planning ---------------------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize('state, current, expected', [
+    ('present', None, ['create']),
+    ('present', graph_job(), []),
+    ('present', graph_job('Active', 'Active'), []),
+    ('started', None, ['create', 'start']),
+    ('started', graph_job(), ['start']),
+    ('started', graph_job('Disabled', 'Paused'), ['start']),
+    ('started', graph_job('Paused', 'Paused'), ['start']),
+    ('started', graph_job('Active', 'NotRun'), []),
+    ('started', graph_job('Active', 'Active'), []),
+    # A quarantined job is started again: that clears quarantine (graph-sync-api.md §3.3).
+    ('started', graph_job('Active', 'Quarantine', quarantine=QUARANTINE), ['start']),
+    ('paused', None, ['create']),
+    ('paused', graph_job(), []),
+    ('paused', graph_job('Paused', 'Paused'), []),
+    ('paused', graph_job('Active', 'Active'), ['pause']),
+    ('paused', graph_job('Active', 'Quarantine', quarantine=QUARANTINE), ['pause']),
+    ('restarted', graph_job('Active', 'Active'), ['restart']),
+    ('restarted', graph_job('Paused', 'Paused'), ['restart']),
+    ('absent', None, []),
+    ('absent', graph_job('Active', 'Active'), ['delete']),
+])
+def test_plan_job_actions(state, current, expected):
+    actions, predicted = plan_job_actions(current, desired(state=state))
+
+    assert actions == expected
+    if state == 'absent':
+        assert predicted is None
+
+
+def test_started_job_is_never_started_again():
+    # Microsoft: "Don't create scripts to call the start job continuously while it's running" (graph-sync-api.md §8.8).
+    for code in ('NotRun', 'Active'):
+        actions, dummy = plan_job_actions(graph_job('Active', code), desired(state='started'))
+        assert 'start' not in actions
+
+
+def test_predicted_job_after_create_and_start():
+    actions, predicted = plan_job_actions(None, desired(state='started', settings={'QuarantineTooManyDeletesThreshold': 100}))
+
+    assert actions == ['create', 'start']
+    assert predicted['id'] is None  # Graph assigns it
+    assert predicted['templateId'] == 'scim'
+    assert predicted['schedule']['state'] == 'Active'
+    assert predicted['status']['code'] == 'NotRun'
+    assert predicted['synchronizationJobSettings'] == [{'name': 'QuarantineTooManyDeletesThreshold', 'value': '100'}]
+
+
+def test_predicted_job_after_start_clears_quarantine_and_resumes():
+    current = graph_job('Active', 'Quarantine', quarantine=QUARANTINE, last_execution=execution('Failed'))
+
+    dummy, predicted = plan_job_actions(current, desired(state='started'))
+
+    assert predicted['status']['quarantine'] is None
+    assert predicted['status']['code'] == 'Active'  # it ran before, so it resumes
+    assert current['status']['quarantine'] == QUARANTINE  # the input is not modified
+
+
+def test_predicted_job_after_pause():
+    dummy, predicted = plan_job_actions(graph_job('Active', 'Active'), desired(state='paused'))
+
+    assert (predicted['schedule']['state'], predicted['status']['code']) == ('Paused', 'Paused')
+
+
+def test_validate_credentials_precedes_start_and_restart_only():
+    assert plan_job_actions(None, desired(state='started', validate_credentials=True))[0] == ['create', 'validate_credentials', 'start']
+    assert plan_job_actions(graph_job('Active', 'Active'), desired(state='restarted', validate_credentials=True))[0] == \
+        ['validate_credentials', 'restart']
+    assert plan_job_actions(graph_job('Active', 'Active'), desired(state='started', validate_credentials=True))[0] == []
+    assert plan_job_actions(None, desired(state='present', validate_credentials=True))[0] == ['create']
+
+
+def test_restart_without_a_job_fails():
+    with pytest.raises(TaskFailure, match='state=restarted needs an existing job'):
+        plan_job_actions(None, desired(state='restarted'))
+
+
+def test_missing_job_id_is_never_created():
+    # Creating another job would create a new one on every run: job ids are chosen by Graph.
+    with pytest.raises(TaskFailure, match='job_id: job scim.x does not exist'):
+        plan_job_actions(None, desired(state='started', job_id='scim.x', template_id='scim'))
+
+
+def test_missing_job_id_is_absent():
+    assert plan_job_actions(None, desired(state='absent', job_id='scim.x', template_id=None)) == ([], None)
+
+
+# --- finding the job ------------------------------------------------------------------------------------------------
+
+def test_find_job_by_template_ignores_case_and_other_templates():
+    jobs = [graph_job(template='Azure2Azure'), graph_job(template='scim')]
+
+    assert find_job(jobs, 'SCIM')['templateId'] == 'scim'
+    assert find_job(jobs, 'aws') is None
+    assert find_job([], 'scim') is None
+
+
+def test_find_job_fails_on_ambiguity_and_lists_the_ids():
+    jobs = [graph_job(job_id='scim.bbb'), graph_job(job_id='scim.aaa')]
+
+    with pytest.raises(TaskFailure) as failure:
+        find_job(jobs, 'scim')
+
+    assert 'scim.aaa, scim.bbb' in failure.value.msg
+    assert 'set job_id' in failure.value.msg
+    assert failure.value.result['job_ids'] == ['scim.aaa', 'scim.bbb']
+
+
+def test_is_running():
+    assert is_running(graph_job('Active', 'Active'))
+    assert is_running(graph_job('Active', 'NotRun'))
+    assert not is_running(graph_job('Active', 'Quarantine'))
+    assert not is_running(graph_job('Paused', 'Paused'))
+    assert not is_running(graph_job('Disabled', 'NotConfigured'))
+
+
+# --- input validation ---------------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize('params, message', [
+    (dict(service_principal_id='3c653ec4'), r"service_principal_id: '3c653ec4' is not a GUID"),
+    (dict(service_principal_id=None, application_id='app-1'), r"application_id: 'app-1' is not a GUID"),
+    (dict(job_id='scim/../x'), r'job_id: .* is not a valid identifier'),
+    (dict(template_id='sc im'), r'template_id: .* is not a valid identifier'),
+    (dict(state='restarted', restart_scope=['None']), r'restart_scope: None must not be used .*use state=started'),
+    (dict(state='restarted', restart_scope=['Watermark', 'ConnectorDataStore']),
+     r'restart_scope: ConnectorDataStore must not be used .*Contact Support'),
+    (dict(state='restarted', restart_scope=['Watermarks']), r"restart_scope: 'Watermarks' is not a reset scope; use any of "
+                                                             r"Escrows, Watermark, QuarantineState, Full, ForceDeletes"),
+    (dict(state='restarted', restart_scope=[]), r'restart_scope is empty'),
+    (dict(state='started', restart_scope=['Full']), r'restart_scope applies only to state=restarted'),
+    (dict(wait_for='first_cycle'), r'wait_for=first_cycle takes effect only with wait=true'),
+    (dict(wait=True, state='present'), r'wait=true has nothing to wait for with state=present'),
+    (dict(wait=True, state='absent', wait_for='started'), r'wait_for=started does not apply to state=absent'),
+    (dict(state='started', wait=True, wait_timeout=0), r'wait_timeout must be a positive number'),
+    (dict(settings={'QuarantineTooManyDeletesThreshold': None}), r'settings: QuarantineTooManyDeletesThreshold has no value'),
+    (dict(settings={'Nested': {'a': 1}}), r'settings: Nested must be a string, number or boolean'),
+])
+def test_bad_input_fails_naming_the_option(params, message):
+    with pytest.raises(TaskFailure, match=message):
+        desired(**params)
+
+
+def test_restart_scope_becomes_graphs_comma_separated_string():
+    # graph-sync-api.md §8.7: one string, ", " separated, Graph's spelling.
+    assert desired(state='restarted', restart_scope=['watermark', 'Escrows', 'QUARANTINESTATE', 'Escrows']).restart_scope == \
+        'Watermark, Escrows, QuarantineState'
+    assert desired(state='restarted').restart_scope is None
+
+
+def test_job_ids_with_dots_are_accepted():
+    # graph-sync-api.md §8.10: not GUIDs; three-part Cloud Sync ids exist.
+    job = desired(job_id='AD2AADProvisioning.fd1c9b9e8077402c8bc03a7186c8f976.2f5e1c1a-1111-2222-3333-444455556666')
+    assert job.job_id.startswith('AD2AADProvisioning.')
+
+
+def test_wait_defaults_to_started():
+    assert desired(state='started', wait=True).wait_for == 'started'
+    assert desired(state='absent', wait=True).wait_for is None
+
+
+def test_application_parent_path():
+    job = desired(service_principal_id=None, application_id='20845737-a145-446f-aa3c-77d432903957')
+    assert job.parent_path == '/applications/20845737-a145-446f-aa3c-77d432903957'
+
+
+def test_settings_are_strings_as_graph_stores_them():
+    assert desired(settings={'A': True, 'B': 500, 'C': 'x'}).settings == {'A': 'True', 'B': '500', 'C': 'x'}
+
+
+# --- settings drift -------------------------------------------------------------------------------------------------
+
+def test_settings_drift_names_differing_and_missing_settings_only():
+    current = graph_job(settings={'QuarantineTooManyDeletesThreshold': '500', 'LookaheadQueryEnabled': 'False'})
+
+    drift = settings_drift(current, {'QuarantineTooManyDeletesThreshold': '100', 'LookaheadQueryEnabled': 'false',
+                                     'AzureIngestionAttributeOptimization': 'True'})
+
+    assert drift == [('AzureIngestionAttributeOptimization', None, 'True'), ('QuarantineTooManyDeletesThreshold', '500', '100')]
+    assert settings_drift(current, {'QuarantineTooManyDeletesThreshold': '500'}) == []
+    assert settings_drift(None, {'A': '1'}) == []
+
+
+# --- diff -----------------------------------------------------------------------------------------------------------
+
+def test_job_diff_shows_template_schedule_state_and_status_code():
+    before = graph_job('Disabled', 'NotConfigured')
+    after = graph_job('Active', 'NotRun')
+
+    diff = job_diff(before, after)
+
+    assert diff['before'] == {'state': 'present', 'id': before['id'], 'template_id': 'scim', 'schedule_state': 'Disabled',
+                              'status_code': 'NotConfigured'}
+    assert diff['after']['schedule_state'] == 'Active' and diff['after']['status_code'] == 'NotRun'
+    assert job_diff(None, None) == {'before': {'state': 'absent'}, 'after': {'state': 'absent'}}
+
+
+# --- waiting ----------------------------------------------------------------------------------------------------------
+
+def test_placeholder_failed_execution_right_after_start_is_not_a_failure():
+    job = graph_job('Active', 'NotRun', last_execution=PLACEHOLDER)
+
+    assert wait_outcome(job, 'first_cycle') == (False, None)
+    assert wait_outcome(job, 'started') == (True, None)
+
+
+def test_first_cycle_needs_code_active_and_a_real_execution():
+    assert wait_outcome(graph_job('Active', 'Active', last_execution=execution()), 'first_cycle') == (True, None)
+    assert wait_outcome(graph_job('Active', 'NotRun', last_execution=execution()), 'first_cycle') == (False, None)
+
+
+def test_first_cycle_after_a_restart_ignores_the_cycle_before_it():
+    before = graph_job('Active', 'Active', last_execution=execution(began='2024-05-24T10:00:00Z'))
+    baseline = wait_baseline(before)
+
+    assert wait_outcome(before, 'first_cycle', baseline) == (False, None)
+    after = graph_job('Active', 'Active', last_execution=execution(began='2024-05-24T11:00:00Z'))
+    assert wait_outcome(after, 'first_cycle', baseline) == (True, None)
+
+
+def test_steady_state():
+    not_yet = graph_job('Active', 'Active', last_execution=execution())
+    steady = graph_job('Active', 'Active', last_execution=execution(), steady='2024-05-24T22:00:00Z')
+
+    assert wait_outcome(not_yet, 'steady_state') == (False, None)
+    assert wait_outcome(steady, 'steady_state') == (True, None)
+
+
+def test_quarantine_stops_the_wait_with_reason_and_error():
+    job = graph_job('Active', 'Quarantine', quarantine=QUARANTINE)
+
+    reached, failure = wait_outcome(job, 'first_cycle')
+
+    assert reached is False
+    assert 'EncounteredQuarantineException' in failure
+    assert 'SystemForCrossDomainIdentityManagementInvalidCredentials' in failure
+    assert 'Please provide a valid tenant URL' in failure
+    assert failure == quarantine_message(job)
+
+
+def test_a_job_paused_while_waiting_stops_the_wait():
+    reached, failure = wait_outcome(graph_job('Paused', 'Paused'), 'first_cycle')
+
+    assert reached is False and 'no longer running' in failure
