@@ -19,13 +19,13 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import re
-import time
 
 from ansible_collections.entra.provisioning.plugins.module_utils._graph_errors import (
     GraphAuthError,
     GraphError,
     GraphNotFound,
 )
+from ansible_collections.entra.provisioning.plugins.module_utils._polling import poll
 from ansible_collections.entra.provisioning.plugins.module_utils._task import TaskFailure, module_spec
 
 # The application template of a non-gallery ("custom") application in the global service (graph-sync-api.md §2.12).
@@ -49,10 +49,6 @@ _GUID = re.compile(r'^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4
 # Fields read from the directory: enough to identify and report the objects, small on the wire.
 _APPLICATION_SELECT = 'id,appId,displayName,applicationTemplateId,createdDateTime'
 _SERVICE_PRINCIPAL_SELECT = 'id,appId,displayName,applicationTemplateId'
-
-# Polling for objects that replicate: the docs advise a GET every 5-10 s (graph-sync-api.md §4.4); the first
-# steps are shorter because most objects appear within seconds.
-POLL_STEPS = (2, 4, 6, 8, 10)
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -211,19 +207,9 @@ def diff_view(application, service_principal):
 # Reading and writing through the client.
 # ---------------------------------------------------------------------------------------------------------------
 
-def poll(fetch, timeout, sleep=time.sleep, monotonic=time.monotonic):
-    """Call ``fetch()`` until it returns something truthy or ``timeout`` seconds have passed; return the last value."""
-    deadline = monotonic() + timeout
-    step = 0
-    while True:
-        value = fetch()
-        if value:
-            return value
-        remaining = deadline - monotonic()
-        if remaining <= 0:
-            return value
-        sleep(min(POLL_STEPS[min(step, len(POLL_STEPS) - 1)], remaining))
-        step += 1
+def until_found(fetch, timeout):
+    """Call ``fetch()`` with backoff until it returns something truthy or ``timeout`` seconds pass; the last value."""
+    return poll(fetch, lambda value: (bool(value), None), timeout).last
 
 
 def resolve_template(client, params):
@@ -267,7 +253,7 @@ def find_service_principal(client, app_id):
 
 def wait_for_service_principal(client, application, timeout):
     """The application's service principal, polled through replication delay; fail clearly if it never appears."""
-    sp = poll(lambda: find_service_principal(client, application['appId']), timeout)
+    sp = until_found(lambda: find_service_principal(client, application['appId']), timeout)
     if sp is None:
         raise TaskFailure('The application %s (app_id %s) has no readable service principal after %d s. If it was just '
                           'created, run again later (or raise wait_timeout); if its service principal was deleted, '
@@ -286,7 +272,7 @@ def list_synchronization_templates(client, sp_id, timeout):
         except GraphNotFound:
             return None
 
-    outcome = poll(fetch, timeout)
+    outcome = until_found(fetch, timeout)
     if outcome is None:
         raise TaskFailure('The synchronization templates of service principal %s were still not readable after %d s; '
                           'run again later or raise wait_timeout.' % (sp_id, timeout))
@@ -310,7 +296,7 @@ def instantiate(client, task, template_id, display_name, timeout):
                 raise
             task.warn('instantiate of template %s answered an error (%s); looking for the application before '
                       'deciding anything, as instantiate sometimes creates it anyway.' % (template_id, error))
-            found = poll(lambda: find_applications(client, template_id, display_name), timeout)
+            found = until_found(lambda: find_applications(client, template_id, display_name), timeout)
             if found:
                 return single_application(found, template_id, display_name)
             if attempt == 2:
@@ -321,7 +307,7 @@ def instantiate(client, task, template_id, display_name, timeout):
         application = (created or {}).get('application')
         if not application or not (application.get('id') or application.get('objectId')):
             # A 2xx without the documented body: re-read rather than guess.
-            found = poll(lambda: find_applications(client, template_id, display_name), timeout)
+            found = until_found(lambda: find_applications(client, template_id, display_name), timeout)
             if not found:
                 raise TaskFailure('instantiate of template %s succeeded without returning the application, and no '
                                   'application named %r appeared within %d s.' % (template_id, display_name, timeout))

@@ -17,7 +17,6 @@ from ansible_collections.entra.provisioning.plugins.module_utils._app_template i
     matching_applications,
     odata_string,
     plan_application_actions,
-    poll,
     select_template,
     service_principal_result,
     single_application,
@@ -224,44 +223,3 @@ class TestResults:
                     'schema': {'synchronizationRules': [{'name': 'USER_TO_USER'}]}}
         assert synchronization_template_result(template) == dict(id='scim', default=True, factory_tag='CustomSCIM',
                                                                  description=None)
-
-
-class FakeTime:
-    """A clock that only moves when the code under test sleeps."""
-
-    def __init__(self):
-        self.now = 0.0
-        self.sleeps = []
-
-    def sleep(self, seconds):
-        self.sleeps.append(seconds)
-        self.now += seconds
-
-    def monotonic(self):
-        return self.now
-
-
-class TestPoll:
-    def test_returns_at_once_when_found(self):
-        clock = FakeTime()
-        assert poll(lambda: 'found', 60, sleep=clock.sleep, monotonic=clock.monotonic) == 'found'
-        assert clock.sleeps == []
-
-    def test_backs_off_up_to_ten_second_steps(self):
-        clock = FakeTime()
-        answers = iter([None, None, None, None, None, None, 'found'])
-        assert poll(lambda: next(answers), 300, sleep=clock.sleep, monotonic=clock.monotonic) == 'found'
-        assert clock.sleeps == [2, 4, 6, 8, 10, 10]
-
-    def test_gives_up_at_the_timeout_with_a_last_look(self):
-        clock = FakeTime()
-        calls = []
-
-        def fetch():
-            calls.append(clock.now)
-            return []
-
-        assert poll(fetch, 15, sleep=clock.sleep, monotonic=clock.monotonic) == []
-        assert clock.now == 15
-        assert calls[-1] == 15  # looked once more at the deadline
-        assert clock.sleeps == [2, 4, 6, 3]
