@@ -438,18 +438,16 @@ def _tenant_service_principals(client, odata_filter):
         params['$filter'] = odata_filter
     pages = client.iter_pages('/servicePrincipals', params=params)
     try:
-        first = next(pages)
+        first = next(pages, [])
     except GraphError as error:
         if odata_filter and error.status == 400:
             raise TaskFailure('service_principal_filter was refused by Graph (%s). It is an OData $filter on '
                               'servicePrincipals, for example "startswith(displayName, \'AWS\')" or '
-                              '"tags/any(t: t eq \'WindowsAzureActiveDirectoryIntegratedApp\')".' % (error.message or error.code))
+                              '"tags/any(t:t eq \'WindowsAzureActiveDirectoryIntegratedApp\')".' % (error.message or error.code))
         raise
-    for item in first:
-        yield item
+    yield from first
     for page in pages:
-        for item in page:
-            yield item
+        yield from page
 
 
 def run_synchronization_job_info(task):

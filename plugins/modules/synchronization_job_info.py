@@ -13,17 +13,16 @@ version_added: 1.0.0
 author: entra.provisioning maintainers (@entra-provisioning)
 description:
   - Returns the provisioning (synchronization) jobs of one service principal, of the service principal of one
-    application, or of every service principal in the tenant, each with a O(stale_after_hours)-aware health verdict
-    (RV(jobs[].health)) and a one-sentence reason, plus a RV(summary) with counts by health and by template.
+    application, or of every service principal in the tenant, each with a health verdict (RV(jobs[].health)) and a
+    one-sentence reason, plus a RV(summary) with counts by health and by template.
   - The question it answers in one task is "which provisioning jobs are quarantined, failing or stale, across the
     tenant?", which otherwise takes a loop of C(Get-MgServicePrincipalSynchronizationJob) over every service
     principal, one request at a time.
   - A tenant scan lists service principals (only their id, appId and display name, 999 per page) and reads their
     jobs through Microsoft Graph JSON batching, 20 service principals per C($batch) request, with
     O(batch_concurrency) batches in flight. Throttling slows the scan down but loses nothing.
-  - Each job has the same shape as the RV(entra.provisioning.synchronization_job#module:job) returned by
-    M(entra.provisioning.synchronization_job), plus its RV(jobs[].service_principal), RV(jobs[].health) and
-    RV(jobs[].health_reason).
+  - Each job has the same shape as the C(job) that M(entra.provisioning.synchronization_job) returns, plus its
+    RV(jobs[].service_principal), RV(jobs[].health) and RV(jobs[].health_reason).
   - This module only reads. It never changes anything and always reports C(changed=false).
 extends_documentation_fragment:
   - entra.provisioning.graph
@@ -50,10 +49,10 @@ options:
     description:
       - Narrow a tenant scan to the service principals that match this OData C($filter), passed as is to
         C(GET /servicePrincipals), for example V(startswith(displayName, 'AWS')) or
-        V(tags/any(t: t eq 'WindowsAzureActiveDirectoryIntegratedApp')) (the applications added from the Entra
+        V(tags/any(t:t eq 'WindowsAzureActiveDirectoryIntegratedApp')) (the applications added from the Entra
         gallery or as non-gallery applications).
-      - Filters that need Graph's advanced query capabilities (C(ConsistencyLevel: eventual)), such as C(endswith),
-        are not supported.
+      - "Filters that need Graph's advanced query capabilities (the C(ConsistencyLevel: eventual) header), such as
+        C(endswith), are not supported."
       - A filter Graph refuses fails the task with Graph's reason.
     type: str
   job_id:
@@ -99,23 +98,9 @@ options:
     type: float
     default: 24
 notes:
-  - 'B(Health.) RV(jobs[].health) is decided by these rules, in this order; the first that matches wins.
-    V(unreadable): the jobs of the service principal could not be read (for example HTTP 403); the entry carries
-    RV(jobs[].error) and no job data.
-    V(quarantined): C(status.code) is C(Quarantine); the service retries with reduced frequency, see
-    RV(jobs[].status.quarantine).
-    V(not_configured): C(status.code) is C(NotConfigured), no credentials saved and never run.
-    V(disabled): C(schedule.state) is C(Disabled): created but never started, or disabled by the service.
-    V(paused): C(status.code) or C(schedule.state) is C(Paused).
-    V(not_run): C(status.code) is C(NotRun), started but the first cycle has not finished (its placeholder
-    C(last_execution) with state C(Failed) and error code C(None) is not a failure).
-    V(failing): C(status.code) is C(Active) and the last cycle failed (C(last_execution.state) is C(Failed)) or
-    C(count_successive_complete_failures) is above 0.
-    V(stale): C(status.code) is C(Active) and the last cycle ended more than O(stale_after_hours) hours ago.
-    V(degraded): C(status.code) is C(Active) and the last cycle ended with C(EntryLevelErrors): some objects were not
-    provisioned and are retried (escrowed).
-    V(healthy): C(status.code) is C(Active) and none of the above.
-    V(unknown): any other status code.'
+  - B(Health.) Each job gets the verdict of the first rule that matches, in the order listed under
+    RV(jobs[].health). The rules read only the job's C(status) and C(schedule), so a report can be re-checked
+    against the job data it returns.
   - 'B(Partial results.) A service principal deleted while the scan runs (HTTP 404 inside a batch) is skipped with a
     warning and counted in RV(summary.service_principals_skipped). A service principal whose jobs cannot be read is
     reported with RV(jobs[].health=unreadable) and a warning, and the scan goes on. When not a single service
@@ -196,9 +181,9 @@ EXAMPLES = r'''
         dest: /tmp/provisioning-health.csv
         mode: "0644"
         content: |
-          service_principal,app_id,job_id,template,health,reason
+          service_principal,job_id,health,reason
           {% for job in provisioning.jobs %}
-          "{{ job.service_principal.display_name }}",{{ job.service_principal.app_id }},{{ job.id }},{{ job.template_id }},{{ job.health }},"{{ job.health_reason }}"
+          "{{ job.service_principal.display_name }}",{{ job.id }},{{ job.health }},"{{ job.health_reason }}"
           {% endfor %}
 '''
 
@@ -206,9 +191,8 @@ RETURN = r'''
 jobs:
   description:
     - One entry per job, sorted by service principal display name, then job ID.
-    - The job data has the shape of the RV(entra.provisioning.synchronization_job#module:job) returned by
-      M(entra.provisioning.synchronization_job). Every property of the Graph resource is present; a timestamp Graph
-      reports as "never" (C(0001-01-01T00:00:00Z)) is null.
+    - The job data has the shape of the C(job) that M(entra.provisioning.synchronization_job) returns. Every property
+      of the Graph resource is present; a timestamp Graph reports as "never" (C(0001-01-01T00:00:00Z)) is null.
     - A service principal whose jobs could not be read has one entry with RV(jobs[].health=unreadable), its
       RV(jobs[].error), and null job data.
   returned: always
@@ -247,9 +231,25 @@ jobs:
           sample: Contoso HR SCIM
     health:
       description:
-        - The verdict on the job, decided by the rules in the notes.
-        - One of V(unreadable), V(quarantined), V(not_configured), V(disabled), V(paused), V(not_run), V(failing),
-          V(stale), V(degraded), V(healthy), V(unknown).
+        - The verdict on the job. The first of these rules that matches wins.
+        - V(unreadable) - the jobs of the service principal could not be read (for example HTTP 403); the entry
+          carries RV(jobs[].error) and no job data.
+        - V(quarantined) - RV(jobs[].status.code) is C(Quarantine). The service retries with reduced frequency; see
+          RV(jobs[].status.quarantine) for the reason and the error.
+        - V(not_configured) - RV(jobs[].status.code) is C(NotConfigured); no credentials saved, never run.
+        - V(disabled) - RV(jobs[].schedule.state) is C(Disabled); created but never started, or disabled by the service
+          after a long quarantine.
+        - V(paused) - RV(jobs[].status.code) or RV(jobs[].schedule.state) is C(Paused).
+        - V(not_run) - RV(jobs[].status.code) is C(NotRun); started, the first cycle has not finished. The placeholder
+          C(last_execution) Graph shows then (state C(Failed), error code C(None)) is not a failure.
+        - V(failing) - RV(jobs[].status.code) is C(Active) and the last cycle failed (C(last_execution.state) is
+          C(Failed)) or C(count_successive_complete_failures) is above 0.
+        - V(stale) - RV(jobs[].status.code) is C(Active) and the last cycle ended more than O(stale_after_hours) hours
+          ago.
+        - V(degraded) - RV(jobs[].status.code) is C(Active) and the last cycle ended with C(EntryLevelErrors); some
+          objects were not provisioned and are retried (escrowed).
+        - V(healthy) - RV(jobs[].status.code) is C(Active) and none of the above.
+        - V(unknown) - any other status code.
       type: str
       returned: always
       sample: quarantined

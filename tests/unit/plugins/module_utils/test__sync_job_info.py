@@ -309,7 +309,9 @@ def test_scan_reports_a_forbidden_service_principal_as_an_entry_not_a_failure():
 
 
 def test_schema_path_keeps_the_dotted_job_id():
-    assert schema_path('sp', 'scim.e4bbf44533ea4eabb17027f3a92e92aa') == '/servicePrincipals/sp/synchronization/jobs/scim.e4bbf44533ea4eabb17027f3a92e92aa/schema'
+    path = schema_path('sp', 'scim.e4bbf44533ea4eabb17027f3a92e92aa')
+
+    assert path == '/servicePrincipals/sp/synchronization/jobs/scim.e4bbf44533ea4eabb17027f3a92e92aa/schema'
 
 
 def test_templates_are_returned_without_their_schema():
