@@ -8,6 +8,8 @@ synchronization.py; the directory code never reads inside it.
 import datetime
 import threading
 
+from .odata import PageSnapshots
+
 
 class StoreSettings:
     """Settings route modules read at run time (changed by the CLI and the control API)."""
@@ -39,6 +41,8 @@ class Store:
         # Indexes kept by add_/remove_ helpers so lookups stay O(1) with 20,000 objects.
         self.service_principal_ids_by_app_id = {}
         self.application_ids_by_app_id = {}
+        # Id lists of running paged scans (odata.paged_collection).
+        self.page_snapshots = PageSnapshots()
 
     @property
     def tenant_id(self):

@@ -183,12 +183,12 @@ def test_missing_and_invalid_tokens_get_401(test_routes, anonymous_client):
 def test_expired_token_gets_401(tmp_path_factory):
     from conftest import GraphClient  # pylint: disable=import-outside-toplevel
     from conftest import start_emulator  # pylint: disable=import-outside-toplevel
-    server = start_emulator(tmp_path_factory, token_lifetime=1)
+    server = start_emulator(tmp_path_factory, token_lifetime=3)
     try:
         server.router.add_all(TEST_ROUTES)
         client = GraphClient(server, server.info["client_id"], server.info["client_secret"])
         assert client.get("/testOnly/a/child/b").status_code == 200
-        time.sleep(2.1)
+        time.sleep(4.1)
         response = client.get("/testOnly/a/child/b")
         assert response.status_code == 401
         assert "expired" in response.json()["error"]["message"]
