@@ -167,12 +167,29 @@ def normalise_settings(settings):
 
 # --- reading the current job ----------------------------------------------------------------------------------------
 
+def template_matches(job_template_id, template_id):
+    """Whether a job's templateId is the template the task names.
+
+    Graph may create a job under a derived template: ``POST {"templateId": "customappsso"}`` creates a job whose
+    templateId is ``customappssoOutDelta`` (graph-api/scim-template-notes.md, AST-EVID). Such a job is found by the
+    name the task used, so the next run does not create a second one.
+    """
+    job_template_id = (job_template_id or '').lower()
+    template_id = template_id.lower()
+    return job_template_id in (template_id, template_id + 'outdelta')
+
+
 def find_job(jobs, template_id, job_id=None):
-    """The one job of ``jobs`` matching ``job_id`` or ``template_id``, None when there is none; fails on ambiguity."""
+    """The one job of ``jobs`` matching ``job_id`` or ``template_id``, None when there is none; fails on ambiguity.
+
+    A job of exactly ``template_id`` wins over one of its derived template (see ``template_matches``).
+    """
     if job_id is not None:
         matches = [job for job in jobs if job.get('id') == job_id]
     else:
         matches = [job for job in jobs if (job.get('templateId') or '').lower() == template_id.lower()]
+        if not matches:
+            matches = [job for job in jobs if template_matches(job.get('templateId'), template_id)]
     if len(matches) > 1:
         raise TaskFailure('%d jobs of template %s exist on this object (%s): set job_id to the one this task manages.'
                           % (len(matches), template_id, ', '.join(sorted(job.get('id') or '?' for job in matches))),
@@ -184,12 +201,6 @@ def is_running(job):
     """Whether the job's schedule runs it: ``start`` must not be sent to such a job (graph-sync-api.md §8.8)."""
     status = job.get('status') or {}
     return (job.get('schedule') or {}).get('state') == 'Active' and status.get('code') not in ('Paused', 'Quarantine')
-
-
-def _executions_began(job):
-    status = job.get('status') or {}
-    execution = status.get('lastExecution') or {}
-    return execution.get('timeBegan') not in (None, '', NEVER)
 
 
 # --- planning (pure) --------------------------------------------------------------------------------------------------
@@ -228,7 +239,7 @@ def plan_job_actions(current, desired):
     elif state == 'restarted':
         actions.extend(_start(desired, 'restart'))
 
-    return actions, predict_job(job, actions)
+    return actions, predict_job(job, actions, desired.restart_scope)
 
 
 def _start(desired, action):
@@ -250,21 +261,41 @@ def new_job(template_id, settings):
     }
 
 
-def predict_job(job, actions):
-    """The job as Graph will show it right after ``actions`` (graph-sync-api.md §4.1)."""
+def predict_job(job, actions, restart_scope=None):
+    """The job as Graph will show it right after ``actions`` (graph-sync-api.md §2.10, §4.1)."""
     predicted = copy.deepcopy(job)
     schedule = predicted.setdefault('schedule', {})
     status = predicted.setdefault('status', {})
     for action in actions:
-        if action in ('start', 'restart'):
+        if action == 'start':
             schedule['state'] = 'Active'
-            status['quarantine'] = None
-            # A job that never completed a cycle shows NotRun until its first one ends; one that ran resumes as Active.
-            status['code'] = 'Active' if _executions_began(predicted) and action == 'start' else 'NotRun'
+            status['quarantine'] = None  # start clears quarantine (D1:start)
+            status['code'] = 'Active' if _completed_a_cycle(predicted) else 'NotRun'
+        elif action == 'restart':
+            scopes = set((restart_scope or 'Watermark, Escrows, QuarantineState').split(', '))
+            schedule['state'] = 'Active'
+            if scopes & set(('QuarantineState', 'Full')) or ('ForceDeletes' in scopes and _quarantine_reason(predicted) == 'TooManyDeletes'):
+                status['quarantine'] = None
+            if status.get('quarantine'):
+                status['code'] = 'Quarantine'
+            elif scopes & set(('Watermark', 'Full')) or not _completed_a_cycle(predicted):
+                # The next cycle evaluates every object again: an initial cycle, NotRun until it ends.
+                status['code'] = 'NotRun'
+            else:
+                status['code'] = 'Active'
         elif action == 'pause':
             schedule['state'] = 'Paused'
             status['code'] = 'Paused'
     return predicted
+
+
+def _completed_a_cycle(job):
+    status = job.get('status') or {}
+    return status.get('steadyStateFirstAchievedTime') not in (None, '', NEVER) or bool(status.get('lastSuccessfulExecution'))
+
+
+def _quarantine_reason(job):
+    return ((job.get('status') or {}).get('quarantine') or {}).get('reason')
 
 
 def settings_drift(current, desired_settings):
@@ -364,7 +395,7 @@ def run_synchronization_job(task):
     current = read_job(client, desired, jobs_path, task.warn)
     if current is None and desired.state != 'absent' and desired.template_id and not desired.job_id:
         desired.template_id = resolve_template(client, desired)
-    if current is not None and desired.template_id and (current.get('templateId') or '').lower() != desired.template_id.lower():
+    if current is not None and desired.template_id and not template_matches(current.get('templateId'), desired.template_id):
         raise TaskFailure('job %s has template %s, not template_id %s; a job\'s template cannot change: remove '
                           'template_id, or delete this job and create one of template %s.'
                           % (current.get('id'), current.get('templateId'), desired.template_id, desired.template_id))
@@ -379,7 +410,7 @@ def run_synchronization_job(task):
     if task.check_mode or not actions:
         final = predicted if actions else current
     else:
-        final = act(client, desired, jobs_path, current, actions)
+        final = act(client, desired, jobs_path, current, actions, task.warn)
 
     if desired.wait and not task.check_mode:
         final = wait(client, desired, jobs_path, final, current, actions, task)
@@ -435,7 +466,7 @@ def resolve_template(client, desired):
                       available_templates=available)
 
 
-def act(client, desired, jobs_path, current, actions):
+def act(client, desired, jobs_path, current, actions, warn):
     """Send the planned writes in order, then read the job back. A failure leaves a state the next run converges."""
     job = current
     for action in actions:
@@ -444,6 +475,9 @@ def act(client, desired, jobs_path, current, actions):
             if desired.settings:
                 body['synchronizationJobSettings'] = [dict(name=name, value=value) for name, value in sorted(desired.settings.items())]
             job = create_job(client, desired, jobs_path, body)
+            if job.get('templateId') != desired.template_id:
+                warn('Graph created job %s with template %s, not %s: later runs find it under either name; use template_id: %s '
+                     'to match what Graph shows.' % (job.get('id'), job.get('templateId'), desired.template_id, job.get('templateId')))
             continue
         path = '%s/%s' % (jobs_path, job['id'])
         if action == 'validate_credentials':

@@ -270,7 +270,10 @@ def run_synchronization_secret(task):
     state = params.get('state') or 'present'
     desired = desired_secrets(params)
     for value in desired.values():
-        task.add_secret(value)
+        # The raw values are masked already (no_log); these are their normalised forms. true/false are not worth
+        # masking everywhere in the output (ansible/ansible#19278).
+        if value.lower() not in ('true', 'false'):
+            task.add_secret(value)
     typed = (params.get('notification_email'), params.get('deletion_threshold'))
 
     client = task.client()
@@ -295,8 +298,8 @@ def run_synchronization_secret(task):
         if stored != plan.keys_after:
             raise TaskFailure('Graph accepted the secrets but does not show the expected keys after %d s: expected %s, '
                               'found %s. Run the task again; if it persists, check the service principal in the Entra '
-                              'portal (Provisioning > Admin credentials).' % (REPLICATION_TIMEOUT, ', '.join(plan.keys_after),
-                                                                               ', '.join(stored) or 'none'),
+                              'portal (Provisioning > Admin credentials).'
+                              % (REPLICATION_TIMEOUT, ', '.join(plan.keys_after), ', '.join(stored) or 'none'),
                               changed=True, secret_keys=stored)
         result['secret_keys'] = stored
     return result

@@ -5,8 +5,6 @@
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
-import copy
-
 import pytest
 
 from ansible_collections.entra.provisioning.plugins.module_utils._sync_job import (
@@ -114,13 +112,48 @@ def test_predicted_job_after_create_and_start():
 
 
 def test_predicted_job_after_start_clears_quarantine_and_resumes():
-    current = graph_job('Active', 'Quarantine', quarantine=QUARANTINE, last_execution=execution('Failed'))
+    current = graph_job('Active', 'Quarantine', quarantine=QUARANTINE, last_execution=execution('Failed'),
+                        steady='2024-05-20T10:00:00Z')
 
     dummy, predicted = plan_job_actions(current, desired(state='started'))
 
     assert predicted['status']['quarantine'] is None
-    assert predicted['status']['code'] == 'Active'  # it ran before, so it resumes
+    assert predicted['status']['code'] == 'Active'  # it completed cycles before, so it resumes
     assert current['status']['quarantine'] == QUARANTINE  # the input is not modified
+
+
+def test_predicted_job_after_start_of_a_job_that_never_completed_a_cycle():
+    current = graph_job('Active', 'Quarantine', quarantine=QUARANTINE, last_execution=execution('Failed'))
+
+    dummy, predicted = plan_job_actions(current, desired(state='started'))
+
+    assert predicted['status']['code'] == 'NotRun'
+
+
+@pytest.mark.parametrize('scope, code, quarantined', [
+    (None, 'NotRun', False),                     # the portal's restart: Watermark, Escrows, QuarantineState
+    (['Escrows'], 'Quarantine', True),           # quarantine kept
+    (['QuarantineState'], 'Active', False),      # lifted, watermark kept: incremental cycles go on
+    (['Full'], 'NotRun', False),
+    (['ForceDeletes'], 'Quarantine', True),      # only lifts a TooManyDeletes quarantine
+])
+def test_predicted_job_after_restart_follows_the_reset_scope(scope, code, quarantined):
+    current = graph_job('Active', 'Quarantine', quarantine=QUARANTINE, last_execution=execution('Failed'),
+                        steady='2024-05-20T10:00:00Z')
+
+    dummy, predicted = plan_job_actions(current, desired(state='restarted', restart_scope=scope))
+
+    assert predicted['status']['code'] == code
+    assert bool(predicted['status']['quarantine']) is quarantined
+
+
+def test_force_deletes_lifts_a_too_many_deletes_quarantine():
+    quarantine = dict(QUARANTINE, reason='TooManyDeletes')
+    current = graph_job('Active', 'Quarantine', quarantine=quarantine, steady='2024-05-20T10:00:00Z')
+
+    dummy, predicted = plan_job_actions(current, desired(state='restarted', restart_scope=['ForceDeletes']))
+
+    assert (predicted['status']['code'], predicted['status']['quarantine']) == ('Active', None)
 
 
 def test_predicted_job_after_pause():
@@ -191,8 +224,8 @@ def test_is_running():
     (dict(state='restarted', restart_scope=['None']), r'restart_scope: None must not be used .*use state=started'),
     (dict(state='restarted', restart_scope=['Watermark', 'ConnectorDataStore']),
      r'restart_scope: ConnectorDataStore must not be used .*Contact Support'),
-    (dict(state='restarted', restart_scope=['Watermarks']), r"restart_scope: 'Watermarks' is not a reset scope; use any of "
-                                                             r"Escrows, Watermark, QuarantineState, Full, ForceDeletes"),
+    (dict(state='restarted', restart_scope=['Watermarks']),
+     r"restart_scope: 'Watermarks' is not a reset scope; use any of Escrows, Watermark, QuarantineState, Full, ForceDeletes"),
     (dict(state='restarted', restart_scope=[]), r'restart_scope is empty'),
     (dict(state='started', restart_scope=['Full']), r'restart_scope applies only to state=restarted'),
     (dict(wait_for='first_cycle'), r'wait_for=first_cycle takes effect only with wait=true'),
@@ -308,3 +341,12 @@ def test_a_job_paused_while_waiting_stops_the_wait():
     reached, failure = wait_outcome(graph_job('Paused', 'Paused'), 'first_cycle')
 
     assert reached is False and 'no longer running' in failure
+
+
+def test_a_job_created_under_a_derived_template_is_found_by_the_name_used():
+    # POST {"templateId": "customappsso"} creates a customappssoOutDelta job (graph-api/scim-template-notes.md).
+    jobs = [graph_job(template='customappssoRoleIn'), graph_job(template='customappssoOutDelta')]
+
+    assert find_job(jobs, 'customappsso')['templateId'] == 'customappssoOutDelta'
+    assert find_job(jobs + [graph_job(template='customappsso')], 'customappsso')['templateId'] == 'customappsso'
+    assert find_job(jobs, 'customapp') is None
