@@ -34,6 +34,8 @@ class CallbackModule(CallbackBase):
         payload = dict(result._result)
         if status == 'ok' and payload.get('changed'):
             status = 'changed'
+        if status == 'failed':
+            payload['failed'] = True  # ansible-core 2.19 keeps the failure flag out of _result
         line = dict(task=result._task.get_name(), host=result._host.get_name(), status=status, result=payload)
         with open(path, 'a') as handle:
             handle.write(json.dumps(line, default=str) + '\n')

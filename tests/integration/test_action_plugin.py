@@ -1,0 +1,84 @@
+# -*- coding: utf-8 -*-
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""What the controller-side action plugins owe users: everything AnsibleModule gives, for real playbook runs."""
+
+from __future__ import absolute_import, division, print_function
+__metaclass__ = type
+
+PLAY = '''
+- name: Action plugin behaviour
+  hosts: localhost
+  gather_facts: false
+  tasks:
+%s
+'''
+
+
+def play(tasks):
+    return PLAY % '\n'.join('    ' + line for line in tasks.strip('\n').split('\n'))
+
+
+def test_argument_errors_match_ansible_module_wording(run_playbook):
+    run = run_playbook(play('''
+- name: Unknown option
+  entra.provisioning.synchronization_job_info:
+    no_such_option: 1
+  ignore_errors: true
+- name: Wrong type
+  entra.provisioning.synchronization_job_info:
+    include_schema: maybe
+  ignore_errors: true
+'''))
+    unknown = run.result('Unknown option')['result']
+    assert unknown['failed']
+    assert unknown['msg'].startswith('Unsupported parameters for (entra.provisioning.synchronization_job_info) module: no_such_option.')
+    wrong = run.result('Wrong type')['result']
+    assert wrong['failed'] and 'include_schema' in wrong['msg'] and 'bool' in wrong['msg']
+
+
+def test_module_defaults_group_and_task_environment_reach_the_module(run_playbook, fresh_emulator):
+    env = fresh_emulator.connection_env()
+    run = run_playbook('''
+- name: Group defaults
+  hosts: localhost
+  gather_facts: false
+  module_defaults:
+    group/entra.provisioning.graph:
+      tenant_id: "%(tenant)s"
+      client_id: "%(client)s"
+  tasks:
+    - name: Scan with the secret from the task environment
+      entra.provisioning.synchronization_job_info:
+      environment:
+        AZURE_CLIENT_SECRET: "%(secret)s"
+''' % dict(tenant=env['AZURE_TENANT_ID'], client=env['AZURE_CLIENT_ID'], secret=env['AZURE_CLIENT_SECRET']),
+        env=dict(AZURE_TENANT_ID='wrong-tenant', AZURE_CLIENT_ID='wrong-client', AZURE_CLIENT_SECRET='wrong-secret'))
+    result = run.result('Scan with the secret from the task environment')
+    assert result['status'] == 'ok', run
+    assert result['result']['invocation']['module_args']['tenant_id'] == env['AZURE_TENANT_ID']
+    assert result['result']['invocation']['module_args']['client_secret'] == 'VALUE_SPECIFIED_IN_NO_LOG_PARAMETER'
+    assert env['AZURE_CLIENT_SECRET'] not in run.output
+
+
+def test_conflicting_credentials_fail_before_any_request(run_playbook, fresh_emulator):
+    run = run_playbook(play('''
+- name: Two credentials
+  entra.provisioning.synchronization_job_info:
+    federated_token_file: /var/run/secrets/azure/tokens/azure-identity-token
+  ignore_errors: true
+'''))
+    result = run.result('Two credentials')['result']
+    assert result['failed']
+    assert 'More than one credential given (client_secret, federated_token_file)' in result['msg']
+    assert fresh_emulator.requests_log() == []
+
+
+def test_check_mode_is_taken_from_the_task(run_playbook, fresh_emulator):
+    run = run_playbook(play('''
+- name: Scan in check mode
+  entra.provisioning.synchronization_job_info:
+  check_mode: true
+'''))
+    result = run.result('Scan in check mode')
+    assert result['status'] == 'ok' and not result['result']['changed']
+    assert not [entry for entry in fresh_emulator.requests_log() if entry['write']]
