@@ -406,7 +406,7 @@ class JobRuntime:
         last_end = first_end + spacing * (count - 1)
         # Entry-level failures (escrows) leave the cycle partly failed (§2.5 EntryLevelErrors).
         state = "EntryLevelErrors" if self.escrowed else "Succeeded"
-        serial_base = self.cycle_serial - first_index
+        serial_base = self.cycle_serial + 1 - first_index
 
         def materialise(index):
             full = first_is_full and index == first_index
@@ -486,7 +486,6 @@ def seed_runtime(runtime, state, now, environment, failure=None):
         runtime.start(now - cycle * 0.3, environment)
         return
     if state == "quarantine":
-        runtime.forced_failure = failure
         runtime.start(now - cycle * 1.3, environment)
         runtime.forced_failure = failure
         runtime.advance(now, environment)
