@@ -1740,6 +1740,15 @@ def on_service_principal_deleted(store, sp_id):
                 store.created_at.pop(job_id, None)
 
 
+def on_reset(store):
+    """Forget this module's store-wide state (settings, SCIM targets, rate-limit counters).
+
+    The emulator's reset clears ``store.synchronization``; this clears the rest.
+    """
+    with store.lock:
+        store.synchronization_service = SynchronizationService()
+
+
 def _seed_secrets(kind):
     """Valid credentials for the simulated target of ``kind`` (seeded jobs that run)."""
     return {
