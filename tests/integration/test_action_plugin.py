@@ -5,6 +5,8 @@
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
+import json
+
 PLAY = '''
 - name: Action plugin behaviour
   hosts: localhost
@@ -82,3 +84,28 @@ def test_check_mode_is_taken_from_the_task(run_playbook, fresh_emulator):
     result = run.result('Scan in check mode')
     assert result['status'] == 'ok' and not result['result']['changed']
     assert not [entry for entry in fresh_emulator.requests_log() if entry['write']]
+
+
+def test_no_secret_or_token_in_a_vvvv_run(run_playbook, fresh_emulator, token_cache_path):
+    # Secrets come from variables, as in real playbooks (a literal in the playbook would be shown by Ansible's own
+    # error context around a failed task).
+    env = fresh_emulator.connection_env()
+    run = run_playbook(play('''
+- name: Scan with the secret as an option
+  entra.provisioning.synchronization_job_info:
+    client_secret: "{{ lookup('ansible.builtin.env', 'TEST_GOOD_SECRET') }}"
+- name: Fail with a wrong secret
+  entra.provisioning.synchronization_job_info:
+    client_secret: "{{ lookup('ansible.builtin.env', 'TEST_WRONG_SECRET') }}"
+    token_cache: false
+  ignore_errors: true
+'''), verbosity=4, env=dict(TEST_GOOD_SECRET=env['AZURE_CLIENT_SECRET'], TEST_WRONG_SECRET='wrong-secret-value-0042'))
+    assert run.result('Scan with the secret as an option')['status'] == 'ok', run
+    failed = run.result('Fail with a wrong secret')['result']
+    assert 'AADSTS7000215' in failed['msg']
+    with open(token_cache_path) as handle:
+        cache = json.load(handle)
+    tokens = [entry['secret'] for entry in json.loads(cache['token_cache'])['AccessToken'].values()]
+    assert tokens
+    for secret in [env['AZURE_CLIENT_SECRET'], 'wrong-secret-value-0042'] + tokens:
+        assert secret not in run.output
