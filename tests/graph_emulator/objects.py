@@ -2,10 +2,11 @@
 
 The shape (every property and its default) is the v1.0 instantiate example
 (data/applicationtemplate-instantiate.response.json, D1:applicationtemplate-instantiate),
-re-parsed from a cached string for each new object: fast, and no shared nested lists.
+copied for each new object without sharing nested lists.
 """
 
 import json
+import marshal
 import os
 
 DATA_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "data")
@@ -21,6 +22,17 @@ def _load_shapes():
 
 
 _APPLICATION_SHAPE, _SERVICE_PRINCIPAL_SHAPE = _load_shapes()
+_APPLICATION_TEMPLATE = json.loads(_APPLICATION_SHAPE)
+_SERVICE_PRINCIPAL_TEMPLATE = json.loads(_SERVICE_PRINCIPAL_SHAPE)
+
+
+_APPLICATION_MARSHALLED = marshal.dumps(_APPLICATION_TEMPLATE)
+_SERVICE_PRINCIPAL_MARSHALLED = marshal.dumps(_SERVICE_PRINCIPAL_TEMPLATE)
+
+
+def _fresh(marshalled):
+    """A new copy of a shape, sharing nothing mutable (marshal is the fastest copy of plain JSON data)."""
+    return marshal.loads(marshalled)
 
 
 def _scope_and_role(display_name, scope_id, role_id):
@@ -48,7 +60,7 @@ def new_application_pair(template, display_name, ids, tenant_id, created_iso, se
     home_page = template.get("homePageUrl") if template_id != NON_GALLERY_TEMPLATE_ID else None
     scope, role = _scope_and_role(display_name, ids["scope_id"], ids["role_id"])
 
-    application = json.loads(_APPLICATION_SHAPE)
+    application = _fresh(_APPLICATION_MARSHALLED)
     application.update({
         "id": ids["application_id"],
         "appId": ids["app_id"],
@@ -62,7 +74,7 @@ def new_application_pair(template, display_name, ids, tenant_id, created_iso, se
     if service_management_reference is not None:
         application["serviceManagementReference"] = service_management_reference
 
-    service_principal = json.loads(_SERVICE_PRINCIPAL_SHAPE)
+    service_principal = _fresh(_SERVICE_PRINCIPAL_MARSHALLED)
     tags = [INTEGRATED_APP_TAG]
     if template_id == NON_GALLERY_TEMPLATE_ID:
         # The beta example for the non-gallery template adds the custom-SSO tag (graph-sync-api.md §2.12).
@@ -84,5 +96,5 @@ def new_application_pair(template, display_name, ids, tenant_id, created_iso, se
     return application, service_principal
 
 
-APPLICATION_PROPERTIES = tuple(json.loads(_APPLICATION_SHAPE)) + ("serviceManagementReference",)
-SERVICE_PRINCIPAL_PROPERTIES = tuple(json.loads(_SERVICE_PRINCIPAL_SHAPE))
+APPLICATION_PROPERTIES = tuple(_APPLICATION_TEMPLATE) + ("serviceManagementReference",)
+SERVICE_PRINCIPAL_PROPERTIES = tuple(_SERVICE_PRINCIPAL_TEMPLATE)
