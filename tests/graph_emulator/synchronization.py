@@ -16,7 +16,6 @@ Every quirk cites graph-sync-api.md (§N) or the note in shared/graph-api that d
 
 import base64
 import binascii
-import datetime
 import json
 import os
 import re
@@ -288,7 +287,7 @@ class _ExpressionParser:
         self.functions = functions
 
     def parse(self):
-        source, _ = self._expression()
+        source, _text = self._expression()
         self._skip_spaces()
         if self.position != len(self.text):
             raise ExpressionError("Unexpected '%s' at position %d." % (self.text[self.position], self.position))
@@ -367,7 +366,7 @@ class _ExpressionParser:
             arguments = []
         signature = self.functions[name]
         parameters = []
-        for index, (argument, _) in enumerate(arguments):
+        for index, (argument, _text) in enumerate(arguments):
             if not signature:
                 raise ExpressionError("%s takes no arguments." % name)
             if index < len(signature):
@@ -380,7 +379,7 @@ class _ExpressionParser:
             if argument is not None:
                 parameters.append({"key": key, "value": argument})
         # The canonical text joins the arguments with ", " (the docs' Replace example).
-        text = "%s(%s)" % (name, ", ".join(text for _, text in arguments))
+        text = "%s(%s)" % (name, ", ".join(argument_text for _argument, argument_text in arguments))
         return {"expression": text, "name": name, "parameters": parameters, "type": "Function"}, text
 
 
@@ -1674,12 +1673,12 @@ def parse_expression_action(request):
 def _directories(request):
     root, job, template_id = _schema_target(request)
     schema = job.current_schema() if job is not None else root.state.templates[template_id].schema
-    return root, schema.get("directories") or []
+    return schema.get("directories") or []
 
 
 def list_directories(request):
     with request.store.lock:
-        root, directories = _directories(request)
+        directories = _directories(request)
     return json_response({"@odata.context": "%s/$metadata#Collection(microsoft.graph.directoryDefinition)" % request.base_url, "value": directories})
 
 
@@ -1692,7 +1691,7 @@ def _directory(directories, directory_id):
 
 def get_directory(request):
     with request.store.lock:
-        _, directories = _directories(request)
+        directories = _directories(request)
         return json_response(_directory(directories, request.params["directory_id"]))
 
 
@@ -1701,7 +1700,7 @@ def discover_directory(request):
     Docs are silent on discovery itself: we chose to return the known definition unchanged otherwise."""
     _checked_action(request, "discover")
     with request.store.lock:
-        _, directories = _directories(request)
+        directories = _directories(request)
         directory = dict(_directory(directories, request.params["directory_id"]))
     directory["discoveryDateTime"] = simulation.format_time(request.clock.now())
     return json_response(directory)
@@ -1792,8 +1791,8 @@ def seed_job(store, sp_id, template_id, state):
         if state != "not_configured" and not sync_state.secrets:
             sync_state.secrets = _seed_secrets(kind)
         environment = simulation.CycleEnvironment(store.settings.cycle_seconds)
-        problem = credential_problem(kind, {}, {}) or CredentialProblem(SCIM_INVALID_CREDENTIALS,
-                                                                         "Please provide a valid tenant URL for your application.")
+        # A seeded quarantine shows the error the template's target gives for missing credentials.
+        problem = credential_problem(kind, {}, {}) or CredentialProblem(SCIM_INVALID_CREDENTIALS, "Please provide a valid tenant URL for your application.")
         simulation.seed_runtime(job.runtime, state, store.clock.now(), environment, failure=_cycle_failure(problem))
         return job.id
 

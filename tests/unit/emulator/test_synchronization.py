@@ -20,7 +20,6 @@ if TESTS_DIR not in sys.path:
     sys.path.insert(0, TESTS_DIR)
 
 from graph_emulator import seeding  # noqa: E402 pylint: disable=wrong-import-position
-from graph_emulator import simulation  # noqa: E402 pylint: disable=wrong-import-position
 from graph_emulator import synchronization  # noqa: E402 pylint: disable=wrong-import-position
 from graph_emulator.framework import Headers  # noqa: E402 pylint: disable=wrong-import-position
 from graph_emulator.framework import RequestContext  # noqa: E402 pylint: disable=wrong-import-position
@@ -91,7 +90,7 @@ class Graph:
         self.store = self.emulator.store
 
     def call(self, method, path, body=None, roles=WRITER, version="v1.0", data=None, content_type="application/json", appid="test-app"):
-        path, _, query = path.partition("?")
+        path, _separator, query = path.partition("?")
         if data is None:
             data = json.dumps(body).encode("utf-8") if body is not None else b""
         headers = Headers({"Content-Type": content_type} if data else {})
@@ -118,6 +117,10 @@ class Graph:
         return Reply(self.emulator.handle(method, "/_emulator" + path, headers, data))
 
     def instantiate(self, application_template_id=NON_GALLERY, name="Contoso SCIM"):
+        """A service principal (and its application) from an application template; returns the SP id."""
+        return self.instantiate_pair(application_template_id, name)[0]
+
+    def instantiate_pair(self, application_template_id=NON_GALLERY, name="Contoso SCIM"):
         """An application + service principal from an application template; returns (sp id, application object id)."""
         # The core's catalog holds the documented list items; cross-tenant synchronization's
         # template is only documented by its id (E-XTS), so tests add it.
@@ -150,7 +153,7 @@ def new_job(graph, sp_id, template_id="scim"):
 
 
 def configured_job(graph, template_id="scim", secrets=None, application_template_id=NON_GALLERY):
-    sp_id, _ = graph.instantiate(application_template_id)
+    sp_id = graph.instantiate(application_template_id)
     assert graph.put(sync(sp_id, "/secrets"), {"value": secrets or GOOD_SCIM}).status == 204
     return sp_id, new_job(graph, sp_id, template_id)["id"]
 
@@ -164,7 +167,7 @@ def read_job(graph, sp_id, job_id):
 # -- templates (§3.5, hooks) -------------------------------------------------------------------------
 
 def test_non_gallery_application_gets_the_scim_templates(graph):
-    sp_id, _ = graph.instantiate(NON_GALLERY)
+    sp_id = graph.instantiate(NON_GALLERY)
     reply = graph.get(sync(sp_id, "/templates"))
     assert reply.status == 200
     assert reply.body["@odata.context"].endswith("$metadata#servicePrincipals('%s')/synchronization/templates" % sp_id)
@@ -191,12 +194,12 @@ def test_non_gallery_application_gets_the_scim_templates(graph):
     (DYNAMICS, []),
 ])
 def test_gallery_templates_map_to_their_sync_templates(graph, application_template_id, expected):
-    sp_id, _ = graph.instantiate(application_template_id, "App")
+    sp_id = graph.instantiate(application_template_id, "App")
     assert [template["id"] for template in graph.get(sync(sp_id, "/templates")).body["value"]] == expected
 
 
 def test_template_get_and_metadata_casing_per_version(graph):
-    sp_id, _ = graph.instantiate(AWS_SSO, "AWS")
+    sp_id = graph.instantiate(AWS_SSO, "AWS")
     v1 = graph.get(sync(sp_id, "/templates/aWSSingleSignon"))
     assert v1.status == 200 and v1.body["@odata.context"].endswith("/synchronization/templates/$entity")
     assert v1.body["applicationId"] == AWS_SSO
@@ -211,13 +214,13 @@ def test_template_get_and_metadata_casing_per_version(graph):
 def test_generic_gallery_template_for_unknown_sync_application(graph):
     template = {"id": str(uuid.uuid4()), "displayName": "Contoso HR", "supportedProvisioningTypes": ["sync"]}
     graph.store.application_templates[template["id"]] = template
-    sp_id, _ = graph.instantiate(template["id"], "HR")
+    sp_id = graph.instantiate(template["id"], "HR")
     templates = graph.get(sync(sp_id, "/templates")).body["value"]
     assert [item["id"] for item in templates] == ["contosoHr"]
 
 
 def test_service_principal_without_the_hook_is_seeded_lazily(graph):
-    sp_id, _ = graph.instantiate(SALESFORCE, "SF")
+    sp_id = graph.instantiate(SALESFORCE, "SF")
     del graph.store.synchronization[sp_id]
     assert [item["id"] for item in graph.get(sync(sp_id, "/templates")).body["value"]] == ["salesforce"]
 
@@ -225,7 +228,7 @@ def test_service_principal_without_the_hook_is_seeded_lazily(graph):
 # -- create / list / get / delete (§3.1, §3.2, §8) ------------------------------------------------------------
 
 def test_create_job_answers_201_with_a_disabled_never_run_job(graph):
-    sp_id, _ = graph.instantiate()
+    sp_id = graph.instantiate()
     reply = graph.post(sync(sp_id, "/jobs"), dict(shared_example("job-post.request.json"), templateId="scim"))
     assert reply.status == 201
     job = reply.body
@@ -252,7 +255,7 @@ def test_create_job_with_saved_credentials_is_paused(graph):
 
 
 def test_azure2azure_job_is_paused_with_its_interval_and_settings(graph):
-    sp_id, _ = graph.instantiate(CROSS_TENANT, "Fabrikam")
+    sp_id = graph.instantiate(CROSS_TENANT, "Fabrikam")
     job = graph.post(sync(sp_id, "/jobs"), shared_example("job-post.request.azure2azure.json")).body
     expected = shared_example("job-post.response.azure2azure.json")
     assert job["schedule"] == expected["schedule"]
@@ -261,7 +264,7 @@ def test_azure2azure_job_is_paused_with_its_interval_and_settings(graph):
 
 
 def test_customappsso_creates_a_customappsso_out_delta_job(graph):
-    sp_id, _ = graph.instantiate()
+    sp_id = graph.instantiate()
     job = new_job(graph, sp_id, "customappsso")
     assert job["templateId"] == "customappssoOutDelta"
     assert job["id"].startswith("customappssoOutDelta.")
@@ -276,7 +279,7 @@ def test_customappsso_creates_a_customappsso_out_delta_job(graph):
     ({"templateId": "scim", "schedule": {"interval": "forty minutes"}}, "BadRequest", "schedule.interval"),
 ])
 def test_create_job_checks_the_body(graph, body, code, needle):
-    sp_id, _ = graph.instantiate()
+    sp_id = graph.instantiate()
     graph.put(sync(sp_id, "/secrets"), {"value": [{"key": "SecretToken", "value": "very-secret-value"}]})
     reply = graph.post(sync(sp_id, "/jobs"), body)
     assert reply.status == 400, reply
@@ -285,7 +288,7 @@ def test_create_job_checks_the_body(graph, body, code, needle):
 
 
 def test_create_job_rejects_bodies_that_are_not_json_objects(graph):
-    sp_id, _ = graph.instantiate()
+    sp_id = graph.instantiate()
     assert graph.post(sync(sp_id, "/jobs"), data=b"{not json").status == 400
     assert graph.post(sync(sp_id, "/jobs"), ["scim"]).status == 400
     assert graph.post(sync(sp_id, "/jobs")).status == 400
@@ -293,13 +296,13 @@ def test_create_job_rejects_bodies_that_are_not_json_objects(graph):
 
 
 def test_unknown_template_message_lists_templates(graph):
-    sp_id, _ = graph.instantiate()
+    sp_id = graph.instantiate()
     reply = graph.post(sync(sp_id, "/jobs"), {"templateId": "BoxOutDelta"})
     assert "scim" in reply.message and "customappsso" in reply.message
 
 
 def test_list_and_get_jobs(graph):
-    sp_id, _ = graph.instantiate()
+    sp_id = graph.instantiate()
     first = new_job(graph, sp_id)["id"]
     second = new_job(graph, sp_id, "customappssoOutDelta")["id"]
     reply = graph.get(sync(sp_id, "/jobs"))
@@ -313,8 +316,8 @@ def test_list_and_get_jobs(graph):
 
 
 def test_jobs_page_when_a_page_size_is_set(graph):
-    sp_id, _ = graph.instantiate()
-    ids = [new_job(graph, sp_id)["id"] for _ in range(5)]
+    sp_id = graph.instantiate()
+    ids = [new_job(graph, sp_id)["id"] for _index in range(5)]
     assert graph.control("PATCH", "/synchronization/settings", {"pageSize": 2}).status == 200
     seen = []
     url = sync(sp_id, "/jobs")
@@ -346,14 +349,14 @@ def test_delete_job_answers_204_then_404_and_keeps_secrets(graph):
 
 
 def test_unknown_service_principal_and_job_are_404(graph):
-    sp_id, _ = graph.instantiate()
+    sp_id = graph.instantiate()
     reply = graph.get(sync(str(uuid.uuid4()), "/jobs"))
     assert reply.status == 404 and reply.error_code == "Request_ResourceNotFound"
     assert graph.post(sync(sp_id, "/jobs/scim.%s/start" % ("0" * 32))).status == 404
 
 
 def test_new_jobs_replicate_before_they_can_be_read(graph):
-    sp_id, _ = graph.instantiate()
+    sp_id = graph.instantiate()
     graph.advance(60)
     graph.store.settings.replication_delay_seconds = 10
     job_id = new_job(graph, sp_id)["id"]
@@ -365,7 +368,7 @@ def test_new_jobs_replicate_before_they_can_be_read(graph):
 
 
 def test_application_routes_share_the_service_principal_state(graph):
-    sp_id, app_id = graph.instantiate()
+    sp_id, app_id = graph.instantiate_pair()
     job_id = new_job(graph, sp_id)["id"]
     reply = graph.get("/applications/%s/synchronization/jobs" % app_id)
     assert reply.status == 200 and [job["id"] for job in reply.body["value"]] == [job_id]
@@ -594,7 +597,7 @@ def test_control_quarantine_persists_until_start(graph):
 # -- secrets (§3.4, §4.7, secrets-keys.md) -------------------------------------------------------------
 
 def test_put_secrets_replaces_the_whole_set(graph):
-    sp_id, _ = graph.instantiate()
+    sp_id = graph.instantiate()
     example = shared_example("secrets-put.request.json")
     assert graph.put(sync(sp_id, "/secrets"), example).status == 204
     keys = [pair["key"] for pair in graph.get(sync(sp_id, "/secrets")).body["value"]]
@@ -605,14 +608,14 @@ def test_put_secrets_replaces_the_whole_set(graph):
 
 
 def test_empty_value_removes_a_key(graph):
-    sp_id, _ = graph.instantiate()
+    sp_id = graph.instantiate()
     graph.put(sync(sp_id, "/secrets"), {"value": GOOD_SCIM})
     graph.put(sync(sp_id, "/secrets"), {"value": GOOD_SCIM[:1] + [{"key": "SecretToken", "value": ""}]})
     assert [pair["key"] for pair in graph.get(sync(sp_id, "/secrets")).body["value"]] == ["BaseAddress"]
 
 
 def test_secrets_read_back_masked(graph):
-    sp_id, _ = graph.instantiate()
+    sp_id = graph.instantiate()
     graph.put(sync(sp_id, "/secrets"), {"value": GOOD_SCIM + [{"key": "Password", "value": "p"}, {"key": "UserName", "value": "admin"},
                                                               {"key": "ClientSecret", "value": "c"}]})
     reply = graph.get(sync(sp_id, "/secrets"))
@@ -624,8 +627,7 @@ def test_secrets_read_back_masked(graph):
 
 
 def test_configuration_fields_flagged_secret_are_masked(graph):
-    _, app_id = graph.instantiate()
-    sp_id = graph.store.service_principal_by_app_id(graph.store.applications[app_id]["appId"])["id"]
+    sp_id, app_id = graph.instantiate_pair()
     metadata = [{"key": "ConfigurationFields", "value": '[{"name":"appkey","secret":true}]'}]
     reply = graph.post("/applications/%s/synchronization/templates" % app_id, {"id": "withAppKey", "factoryTag": "CustomSCIM", "metadata": metadata})
     assert reply.status == 201
@@ -643,7 +645,7 @@ def test_configuration_fields_flagged_secret_are_masked(graph):
     ({}, "value"),
 ])
 def test_put_secrets_rejects_bad_bodies(graph, body, needle):
-    sp_id, _ = graph.instantiate()
+    sp_id = graph.instantiate()
     graph.put(sync(sp_id, "/secrets"), {"value": GOOD_SCIM})
     reply = graph.put(sync(sp_id, "/secrets"), body)
     assert reply.status == 400 and needle in reply.message
@@ -653,7 +655,7 @@ def test_put_secrets_rejects_bad_bodies(graph, body, needle):
 
 
 def test_acquire_access_token_answers_204(graph):
-    sp_id, _ = graph.instantiate()
+    sp_id = graph.instantiate()
     reply = graph.post(sync(sp_id, "/acquireAccessToken"), shared_example("synchronization-acquireaccesstoken.request.json"))
     assert reply.status == 204 and reply.raw == b""
     assert graph.post(sync(sp_id, "/acquireAccessToken"), {"tokens": []}).status == 400
@@ -715,7 +717,7 @@ def test_unknown_credential_key_is_an_internal_error(graph):
 
 
 def test_collection_bound_validate_credentials(graph):
-    sp_id, _ = graph.instantiate(CROSS_TENANT, "Fabrikam")
+    sp_id = graph.instantiate(CROSS_TENANT, "Fabrikam")
     body = shared_example("jobs-validatecredentials.request.json")
     body["credentials"][0]["value"] = str(uuid.uuid4())
     reply = graph.post(sync(sp_id, "/jobs/validateCredentials"), body)
@@ -748,7 +750,7 @@ def test_provision_on_demand_answers_200_with_json_strings(graph):
 def test_provision_on_demand_is_rate_limited(graph):
     sp_id, job_id = configured_job(graph)
     body = shared_example("job-provisionondemand.request.json")
-    statuses = [graph.post(sync(sp_id, "/jobs/%s/provisionOnDemand" % job_id), body).status for _ in range(5)]
+    statuses = [graph.post(sync(sp_id, "/jobs/%s/provisionOnDemand" % job_id), body).status for _index in range(5)]
     assert statuses == [200] * 5
     throttled = graph.post(sync(sp_id, "/jobs/%s/provisionOnDemand" % job_id), body)
     assert throttled.status == 429 and throttled.error_code == "TooManyRequests"
@@ -839,7 +841,7 @@ def test_documented_full_schema_is_accepted(graph):
 
 
 def test_template_schema_is_updated_on_the_application_only(graph):
-    sp_id, app_id = graph.instantiate()
+    sp_id, app_id = graph.instantiate_pair()
     example = shared_example("schema-update.request.json")
     assert graph.put(sync(sp_id, "/templates/scim/schema"), example).status == 405
     app_path = "/applications/%s/synchronization/templates/scim/schema" % app_id
@@ -900,7 +902,7 @@ def test_expression_evaluation(expression, properties, expected):
 # -- application templates: update and create (§1 rows 15-16) ---------------------------------------
 
 def test_template_update_erases_missing_properties(graph):
-    sp_id, app_id = graph.instantiate()
+    sp_id, app_id = graph.instantiate_pair()
     body = shared_example("template-update.request.json")
     body.update({"id": "scim", "applicationId": str(uuid.uuid4())})
     path = "/applications/%s/synchronization/templates/scim" % app_id
@@ -913,7 +915,7 @@ def test_template_update_erases_missing_properties(graph):
 
 
 def test_create_template_on_the_application(graph):
-    sp_id, app_id = graph.instantiate()
+    sp_id, app_id = graph.instantiate_pair()
     reply = graph.post("/applications/%s/synchronization/templates" % app_id, {"id": "SCIM-Test1", "factoryTag": "CustomSCIM"})
     assert reply.status == 201 and reply.body["id"] == "SCIM-Test1"
     assert reply.body["schema"]["synchronizationRules"]
@@ -955,7 +957,7 @@ def test_permissions(graph):
     ("failing", "Active", "Active"),
 ])
 def test_seed_job_states(graph, state, schedule, code):
-    sp_id, _ = graph.instantiate()
+    sp_id = graph.instantiate()
     job_id = synchronization.seed_job(graph.store, sp_id, None, state)
     assert JOB_ID.match(job_id).group("template") == "scim"
     job = read_job(graph, sp_id, job_id)
@@ -979,7 +981,7 @@ def test_seed_job_states(graph, state, schedule, code):
 
 
 def test_seed_job_through_the_control_api(graph):
-    sp_id, _ = graph.instantiate(SALESFORCE, "SF")
+    sp_id = graph.instantiate(SALESFORCE, "SF")
     reply = graph.control("POST", "/synchronization/servicePrincipals/%s/jobs" % sp_id, {"state": "quarantine"})
     assert reply.status == 201 and reply.body["templateId"] == "salesforce"
     assert reply.body["status"]["quarantine"]["error"]["code"] == "SalesforceInvalidCredentials"

@@ -112,7 +112,7 @@ def test_control_api_over_https(emulator, demo_client, session):
     assert control(session, emulator, "PATCH", "/synchronization/settings", {"pageSize": 1})["pageSize"] == 1
     sp_id = instantiate(demo_client)
     jobs = "/servicePrincipals/%s/synchronization/jobs" % sp_id
-    for _ in range(2):
+    for _index in range(2):
         demo_client.post(jobs, json={"templateId": "scim"})
     page = demo_client.get(jobs).json()
     assert len(page["value"]) == 1 and page["@odata.nextLink"].startswith(emulator.url + "/v1.0/")
