@@ -174,9 +174,13 @@ class EmulatorServer:
 
     def reset(self, keep_faults=False, keep_apps=False, keep_log=False):
         """Back to the start-up state (directory, synchronization, apps, faults, log)."""
+        on_reset = self.hook("on_reset")
         with self.store.lock:
             self.store.clear_directory()
             self.store.application_templates.clear()
+            if on_reset is not None:
+                # synchronization.py forgets its store-wide state (settings, SCIM targets).
+                on_reset(self.store)
             self.seed_directory()
         if not keep_apps:
             self.apps.clear()

@@ -368,3 +368,26 @@ def test_reset_returns_to_seed(emulator, demo_client, session):
     session.post(emulator.url + "/_emulator/reset", json={})
     assert len(emulator.store.service_principals) == 0
     assert len(emulator.store.application_templates) == 5
+
+
+def test_reset_and_clock_call_the_sync_hooks(emulator, session):
+    calls = []
+
+    class FakeSync:  # pylint: disable=too-few-public-methods
+        @staticmethod
+        def on_reset(store):
+            calls.append(("reset", store is emulator.store, len(store.service_principals)))
+
+        @staticmethod
+        def on_clock_advanced(store):
+            calls.append(("clock", store is emulator.store, None))
+
+    seed_service_principals(emulator, 2, seed="hooks")
+    previous = emulator.sync_module
+    emulator.sync_module = FakeSync
+    try:
+        session.post(emulator.url + "/_emulator/reset", json={})
+        session.post(emulator.url + "/_emulator/clock", json={"advance_seconds": 5})
+    finally:
+        emulator.sync_module = previous
+    assert calls == [("reset", True, 0), ("clock", True, None)]
