@@ -317,6 +317,33 @@ def instantiate(client, task, template_id, display_name, timeout):
     return None  # not reached: the loop returns or raises
 
 
+def keep_one_application(client, task, created, template_id, display_name, timeout):
+    """After instantiate: once the new application is listed, make sure it is the only one with its template and name.
+
+    An application created moments ago is not listed yet (graph-sync-api.md §4.4). So a run killed right after its
+    instantiate and run again at once finds nothing and instantiates again. The second run then sees both once its own
+    application is listed; it deletes the one it has just created (never an older one) and adopts the earlier.
+    """
+    created_id = created.get('id')
+
+    def listed_with_ours():
+        found = find_applications(client, template_id, display_name)
+        return found if any(app.get('id') == created_id for app in found) else None
+
+    found = until_found(listed_with_ours, timeout)
+    others = [app for app in found or [] if app.get('id') != created_id]
+    if not others:
+        return created
+    if len(others) > 1:
+        single_application(found, template_id, display_name)  # fails, listing them all
+    earlier = others[0]
+    task.warn('An application named %r from template %s (%s) appeared while this run created %s: an earlier run was '
+              'interrupted right after creating it. Deleting %s, which this run created, and keeping %s.'
+              % (display_name, template_id, earlier.get('id'), created_id, created_id, earlier.get('id')))
+    client.write('DELETE', '/applications/%s' % created_id)
+    return earlier
+
+
 # ---------------------------------------------------------------------------------------------------------------
 # The module's entry point.
 # ---------------------------------------------------------------------------------------------------------------
@@ -365,6 +392,7 @@ def run_application_from_template(task):
             result['diff'] = dict(before=before, after=diff_view(predicted_app, predicted_sp))
             return result
         application = instantiate(client, task, template_id, display_name, timeout)
+        application = keep_one_application(client, task, application, template_id, display_name, timeout)
         sp = wait_for_service_principal(client, application, timeout)
 
     templates = list_synchronization_templates(client, sp['id'], timeout)

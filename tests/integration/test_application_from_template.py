@@ -172,3 +172,20 @@ def test_absent_deletes_the_application_and_its_service_principal(run_playbook, 
     again = run_playbook(playbook(state='absent'))
     assert again.rc == 0 and again.result(TASK)['status'] == 'ok'
     assert graph_writes(fresh_emulator.requests_log()) == []
+
+
+def test_an_application_still_replicating_from_an_interrupted_run_is_kept_not_duplicated(run_playbook, fresh_emulator, directory):
+    # An interrupted run instantiated the application; it is not listed yet when the module looks (replication).
+    fresh_emulator.set_faults({'replication_delay_seconds': 4})
+    earlier = directory.instantiate(NAME)['application']['id']
+    fresh_emulator.clear_log()
+    run = run_playbook(playbook())
+    assert run.rc == 0, run
+    result = run.result(TASK)['result']
+    assert result['application']['id'] == earlier
+    assert any('an earlier run was interrupted' in warning for warning in result.get('warnings', []))
+    writes = graph_writes(fresh_emulator.requests_log())
+    assert writes[0] == 'POST /applicationTemplates/%s/instantiate' % NON_GALLERY_TEMPLATE_ID
+    assert len(writes) == 2 and writes[1].startswith('DELETE /applications/') and earlier not in writes[1]
+    assert [app['id'] for app in directory.applications(NAME)] == [earlier]
+    assert [sp['appId'] for sp in directory.service_principals(NAME)] == [result['application']['app_id']]

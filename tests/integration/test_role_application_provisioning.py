@@ -1,0 +1,263 @@
+# -*- coding: utf-8 -*-
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Role entra.provisioning.application_provisioning and examples/provision_scim_app.yml against the Graph emulator.
+
+The scenario of issue 5: fresh provisioning; a second run sends no write; check mode on an empty tenant sends no
+write; a run killed (SIGKILL, the whole process group) right after each of its writes converges when run again to
+exactly one application, one service principal and one job; replication-delay and instantiate-error faults; teardown
+in order. The closing note of the issue quotes the requests these tests print with -s.
+"""
+
+from __future__ import absolute_import, division, print_function
+__metaclass__ = type
+
+import os
+import re
+import signal
+import subprocess
+import time
+
+import pytest
+
+from emulator_directory import Directory, graph_requests, graph_writes
+
+NAME = 'Contoso HR SCIM'
+SCIM_TOKEN = 'scim-bearer-5f0e2c7a-do-not-print'
+BASE_ADDRESS = 'https://scim.contoso.example/scim/v2'
+EXAMPLE = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))),
+                       'examples', 'provision_scim_app.yml')
+# A provisioning cycle of 3 emulated seconds, so that waiting for the first cycle takes seconds, not 40 minutes.
+CYCLE_SECONDS = 3
+
+ROLE_PLAYBOOK = '''
+- hosts: localhost
+  gather_facts: false
+  vars:
+    scim_token: "{{ lookup('ansible.builtin.env', 'SCIM_TOKEN') }}"
+  roles:
+    - role: entra.provisioning.application_provisioning
+      application_provisioning_state: "{{ state | default('present') }}"
+      application_provisioning_display_name: %(name)s
+      application_provisioning_secrets:
+        BaseAddress: %(base)s
+        SecretToken: "{{ scim_token }}"
+      application_provisioning_notification_email: provisioning-alerts@contoso.example
+      application_provisioning_wait_timeout: 120
+  post_tasks:
+    - name: Keep the result
+      ansible.builtin.debug:
+        var: application_provisioning_result
+''' % dict(name=NAME, base=BASE_ADDRESS)
+
+KEEP = 'Keep the result'
+
+
+@pytest.fixture
+def tenant(fresh_emulator):
+    fresh_emulator.control('PUT', '/settings', {'cycle_seconds': CYCLE_SECONDS})
+    return Directory(fresh_emulator)
+
+
+@pytest.fixture
+def provision(run_playbook):
+    def run(check=False, diff=False, verbosity=0, state='present', playbook=ROLE_PLAYBOOK):
+        return run_playbook(playbook, check=check, diff=diff, verbosity=verbosity, extra_vars=dict(state=state),
+                            env=dict(SCIM_TOKEN=SCIM_TOKEN))
+    return run
+
+
+def role_result(run):
+    return run.result(KEEP)['result']['application_provisioning_result']
+
+
+def changed_tasks(run):
+    return [entry['task'] for entry in run.results if entry['status'] == 'changed']
+
+
+def assert_one_of_each(tenant):
+    applications, sps, jobs = tenant.census(NAME)
+    assert len(applications) == 1, applications
+    assert len(sps) == 1, sps
+    assert len(jobs) == 1, jobs
+    assert sps[0]['appId'] == applications[0]['appId']
+    return applications[0], sps[0], jobs[0]
+
+
+def test_fresh_provisioning_then_a_second_run_sends_no_write(provision, fresh_emulator, tenant):
+    first = provision()
+    assert first.rc == 0, first
+    first_log = fresh_emulator.requests_log()
+    result = role_result(first)
+    assert result['changed'] is True
+    assert result['actions']['application'] == ['instantiate']
+    assert result['actions']['credentials'] == ['add BaseAddress', 'add SecretToken', 'add SyncNotificationSettings']
+    assert result['actions']['job'] == ['create', 'validate_credentials', 'start']
+    job = result['job']
+    assert result['health'] == 'healthy'
+    assert job['schedule']['state'] == 'Active' and job['status']['code'] == 'Active'
+    first_cycle = job['status']['last_execution']
+    assert first_cycle['state'] == 'Succeeded' and first_cycle['count_exported'] > 0
+    application, sp, graph_job = assert_one_of_each(tenant)
+    assert result['application']['id'] == application['id'] and result['service_principal']['id'] == sp['id']
+    assert job['id'] == graph_job['id']
+
+    first_writes = graph_writes(first_log)
+    sp_path = '/servicePrincipals/%s/synchronization' % sp['id']
+    assert first_writes == [
+        'POST /applicationTemplates/8adf8e6e-67b2-4cf2-a259-e3dc5476c621/instantiate',
+        'PUT %s/secrets' % sp_path,
+        'POST %s/jobs' % sp_path,
+        'POST %s/jobs/%s/validateCredentials' % (sp_path, job['id']),
+        'POST %s/jobs/%s/start' % (sp_path, job['id']),
+    ]
+    print('\nRequests of the first run:\n  ' + '\n  '.join(graph_requests(first_log)))
+
+    fresh_emulator.clear_log()
+    second = provision()
+    assert second.rc == 0, second
+    assert changed_tasks(second) == []
+    again = role_result(second)
+    assert again['changed'] is False
+    assert again['actions'] == dict(application=[], credentials=[], job=[])
+    assert again['job']['id'] == job['id'] and again['application'] == result['application']
+    log = fresh_emulator.requests_log()
+    assert graph_writes(log) == []
+    print('Requests of the second run:\n  ' + '\n  '.join(graph_requests(log)))
+    assert_one_of_each(tenant)
+
+
+def test_check_mode_on_an_empty_tenant_reports_the_plan_and_sends_no_write(provision, fresh_emulator, tenant):
+    run = provision(check=True, diff=True)
+    assert run.rc == 0, run
+    result = role_result(run)
+    assert result['changed'] is True
+    assert result['actions'] == dict(application=['instantiate'], credentials=['save'],
+                                     job=['create', 'validate_credentials', 'start'])
+    assert result['application']['id'] is None and result['job'] is None
+    assert graph_writes(fresh_emulator.requests_log()) == []
+    assert tenant.census(NAME) == ([], [], [])
+
+
+def test_check_mode_after_provisioning_changes_nothing(provision, fresh_emulator, tenant):
+    assert provision().rc == 0
+    fresh_emulator.clear_log()
+    run = provision(check=True)
+    assert run.rc == 0, run
+    assert changed_tasks(run) == []
+    assert graph_writes(fresh_emulator.requests_log()) == []
+
+
+# The writes of a first run, in order; the run is killed as soon as the emulator has answered the named one.
+KILL_POINTS = [
+    ('instantiate', re.compile(r'^POST /applicationTemplates/[^/]+/instantiate$')),
+    ('secrets', re.compile(r'^PUT /servicePrincipals/[^/]+/synchronization/secrets$')),
+    ('job_create', re.compile(r'^POST /servicePrincipals/[^/]+/synchronization/jobs$')),
+    ('validate', re.compile(r'^POST /servicePrincipals/[^/]+/synchronization/jobs/[^/]+/validateCredentials$')),
+    ('start', re.compile(r'^POST /servicePrincipals/[^/]+/synchronization/jobs/[^/]+/start$')),
+]
+
+
+def run_until_write_then_kill(run_playbook, emulator, pattern, timeout=120):
+    """Start the role's playbook and SIGKILL its whole process group once the emulator logged a matching write."""
+    path = run_playbook.write_playbook(ROLE_PLAYBOOK)
+    environment = run_playbook.environment(dict(SCIM_TOKEN=SCIM_TOKEN))
+    # pylint: disable-next=consider-using-with
+    process = subprocess.Popen(run_playbook.command(path), env=environment, stdout=subprocess.DEVNULL,
+                               stderr=subprocess.DEVNULL, start_new_session=True)
+    deadline = time.monotonic() + timeout
+    try:
+        while time.monotonic() < deadline:
+            if any(pattern.match(write) for write in graph_writes(emulator.requests_log())):
+                os.killpg(process.pid, signal.SIGKILL)
+                process.wait()
+                return True
+            if process.poll() is not None:
+                return False
+            time.sleep(0.05)
+        return False
+    finally:
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
+
+
+@pytest.mark.parametrize('point, pattern', KILL_POINTS, ids=[point for point, dummy in KILL_POINTS])
+def test_a_run_killed_after_a_write_converges_when_run_again(point, pattern, provision, run_playbook, fresh_emulator, tenant):
+    # New objects answer 404 for 2 s, so a kill after instantiate lands while the service principal is replicating.
+    fresh_emulator.set_faults({'replication_delay_seconds': 2})
+    assert run_until_write_then_kill(run_playbook, fresh_emulator, pattern), 'the run never sent the %s write' % point
+
+    rerun = provision()
+    assert rerun.rc == 0, rerun
+    application, sp, job = assert_one_of_each(tenant)
+    result = role_result(rerun)
+    assert result['service_principal']['id'] == sp['id'] and result['job']['id'] == job['id']
+    assert result['job']['schedule']['state'] == 'Active' and result['health'] == 'healthy'
+
+    fresh_emulator.clear_log()
+    settled = provision()
+    assert settled.rc == 0 and changed_tasks(settled) == []
+    assert graph_writes(fresh_emulator.requests_log()) == []
+    assert tenant.census(NAME)[0] == [application]
+
+
+def test_replication_delay_and_instantiate_error_faults(provision, fresh_emulator, tenant):
+    fresh_emulator.set_faults({'replication_delay_seconds': 3, 'instantiate_error_after_create': 1,
+                               'instantiate_error_status': 504})
+    run = provision()
+    assert run.rc == 0, run
+    assert_one_of_each(tenant)
+    writes = graph_writes(fresh_emulator.requests_log())
+    assert sum(1 for write in writes if write.endswith('/instantiate')) == 1
+    assert role_result(run)['health'] == 'healthy'
+
+
+def test_teardown_pauses_deletes_the_job_then_the_application(provision, fresh_emulator, tenant):
+    assert provision().rc == 0
+    application, sp, job = assert_one_of_each(tenant)
+
+    fresh_emulator.clear_log()
+    preview = provision(state='absent', check=True)
+    assert preview.rc == 0, preview
+    assert graph_writes(fresh_emulator.requests_log()) == []
+    assert_one_of_each(tenant)
+
+    removed = provision(state='absent')
+    assert removed.rc == 0, removed
+    jobs_path = '/servicePrincipals/%s/synchronization/jobs/%s' % (sp['id'], job['id'])
+    assert graph_writes(fresh_emulator.requests_log()) == [
+        'POST %s/pause' % jobs_path,
+        'DELETE %s' % jobs_path,
+        'DELETE /applications/%s' % application['id'],
+    ]
+    result = role_result(removed)
+    assert result['state'] == 'absent' and result['changed'] is True
+    assert tenant.census(NAME) == ([], [], [])
+
+    fresh_emulator.clear_log()
+    again = provision(state='absent')
+    assert again.rc == 0 and changed_tasks(again) == []
+    assert graph_writes(fresh_emulator.requests_log()) == []
+
+
+def test_secrets_never_appear_in_the_output_even_at_vvvv(provision, fresh_emulator):
+    client_secret = fresh_emulator.connection_env()['AZURE_CLIENT_SECRET']
+    run = provision(verbosity=4, diff=True)
+    assert run.rc == 0, run
+    assert 'VALUE_SPECIFIED_IN_NO_LOG_PARAMETER' in run.output or '********' in run.output
+    for secret in (SCIM_TOKEN, client_secret):
+        assert secret not in run.output
+    # The non-secret key names and the base address are reported; the token is not.
+    assert 'SecretToken' in run.output
+
+
+def test_example_playbook(run_playbook, fresh_emulator, tenant):
+    run = run_playbook(EXAMPLE, extra_vars=dict(scim_app_display_name=NAME, scim_wait_timeout=120),
+                       env=dict(SCIM_TOKEN=SCIM_TOKEN))
+    assert run.rc == 0, run
+    shown = run.result("Show the job's first (on later runs, latest) cycle and its counts")['result']['msg']
+    assert shown['health'] == 'healthy'
+    assert shown['last_cycle']['state'] == 'Succeeded' and shown['last_cycle']['exported'] > 0
+    assert shown['synchronized_objects']
+    assert_one_of_each(tenant)
+    assert SCIM_TOKEN not in run.output
