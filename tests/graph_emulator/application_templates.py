@@ -42,7 +42,7 @@ def list_templates(request):
         templates = [template for template in request.store.application_templates.values() if matches(template, clauses)]
     order = query.get("$orderby")
     if order:
-        field, _, direction = order.strip().partition(" ")
+        field, _separator, direction = order.strip().partition(" ")
         if field.lower() != "displayname" or direction.strip().lower() not in ("", "asc", "desc"):
             raise GraphHttpError(400, "Request_UnsupportedQuery", "Unsupported $orderby: '%s' (displayName asc|desc only)." % order)
         templates.sort(key=lambda item: (item.get("displayName") or "").casefold(), reverse=direction.strip().lower() == "desc")

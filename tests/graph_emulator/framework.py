@@ -41,7 +41,7 @@ class Headers:
         self._values[name.lower()] = (name, str(value))
 
     def items(self):
-        return [pair for pair in self._values.values()]
+        return list(self._values.values())
 
     def to_dict(self):
         return dict(self._values.values())
@@ -158,8 +158,9 @@ class Request:
             return None
         content_type = (self.headers.get("Content-Type") or "").split(";")[0].strip().lower()
         if content_type != "application/json":
-            raise GraphHttpError(400, "BadRequest", "A supported MIME type could not be found that matches the content type of the response. "
-                                 "Send the body with Content-Type: application/json.")
+            # graph-sync-api.md §1 "Headers": Content-Type: application/json is required on bodies
+            # (docs are silent on the error text: we chose this one).
+            raise GraphHttpError(400, "BadRequest", "The request has a body but its Content-Type is '%s', not application/json." % (content_type or "missing"))
         try:
             self._parsed = json.loads(self.body.decode("utf-8"))
         except (UnicodeDecodeError, ValueError) as exc:

@@ -211,7 +211,7 @@ def encode_skiptoken(snapshot_key, offset):
 def decode_skiptoken(token):
     try:
         padded = token + "=" * (-len(token) % 4)
-        key, _, offset = base64.urlsafe_b64decode(padded.encode("ascii")).decode("ascii").partition(":")
+        key, _separator, offset = base64.urlsafe_b64decode(padded.encode("ascii")).decode("ascii").partition(":")
         return key, int(offset)
     except (ValueError, UnicodeError):
         raise GraphHttpError(400, "Request_BadRequest", "Invalid $skiptoken value.") from None

@@ -127,7 +127,7 @@ def seed_service_principals(emulator, count, with_jobs=0, seed=None, job_templat
         for index in range(count):
             template = templates[index % len(templates)]
             name = "%s %05d" % (display_name_prefix or template["displayName"], offset + index + 1)
-            _, service_principal = create_application(emulator, template, name, created=created, rng=rng, created_iso=created_iso)
+            service_principal = create_application(emulator, template, name, created=created, rng=rng, created_iso=created_iso)[1]
             ids.append(service_principal["id"])
         if seed_job is not None:
             for index in range(with_jobs):
@@ -139,5 +139,3 @@ def seed_service_principals(emulator, count, with_jobs=0, seed=None, job_templat
     if return_ids:
         result["ids"] = ids
     return result
-
-

@@ -310,7 +310,7 @@ class EmulatorServer:
                 response = self.fault_response(context, kind, decision)
         if fault_name is None:
             if kind in ("graph", "batch"):
-                version, _, rest = path.lstrip("/").partition("/")
+                version, _separator, rest = path.lstrip("/").partition("/")
                 response = self.serve_graph(context, method, version.lower(), "/" + rest, query, headers, body, kind)
             elif kind == "login":
                 response = self.tokens.handle_login(Request(method, path, None, query, headers, body, context, kind="login"))

@@ -24,7 +24,6 @@ import jwt
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-from .apps import TOKEN_EXCHANGE_AUDIENCE
 from .apps import b64url
 from .framework import GraphHttpError
 from .framework import Response
@@ -150,7 +149,7 @@ class TokenService:
         """Claims of a valid ``Authorization: Bearer`` token, or GraphHttpError 401."""
         if not header_value or not header_value.strip():
             raise _unauthenticated("Access token is empty.")
-        scheme, _, token = header_value.strip().partition(" ")
+        scheme, _separator, token = header_value.strip().partition(" ")
         token = token.strip()
         if scheme.lower() != "bearer" or not token:
             raise _unauthenticated("Access token is empty.")
@@ -404,7 +403,8 @@ class TokenService:
         if client_id:
             registration = self.apps.get(client_id)
             if registration is None or registration.managed_identity != "user":
-                return None, _mi_error(400, "invalid_request", "No user-assigned managed identity with client_id '%s' is assigned to this resource." % client_id)
+                return None, _mi_error(400, "invalid_request",
+                                       "No user-assigned managed identity with client_id '%s' is assigned to this resource." % client_id)
             return registration, None
         registration = self.apps.system_assigned_identity()
         if registration is None:
@@ -504,5 +504,3 @@ def _find_certificate(registration, header):
         if leaf_der and leaf_der == certificate.der:
             return certificate
     return None
-
-

@@ -21,6 +21,14 @@ ISSUER = "https://token.actions.example.test"
 SUBJECT = "repo:contoso/provisioning:environment:ci"
 
 
+class KeyAndCertificate:  # pylint: disable=too-few-public-methods
+    def __init__(self, key, key_pem, cert_pem, thumbprint):
+        self.key = key
+        self.key_pem = key_pem
+        self.cert_pem = cert_pem
+        self.thumbprint = thumbprint
+
+
 def make_key_and_cert(name="client"):
     key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
     subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, name)])
@@ -31,7 +39,7 @@ def make_key_and_cert(name="client"):
     key_pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()).decode()
     cert_pem = cert.public_bytes(serialization.Encoding.PEM).decode()
     thumbprint = hashlib.sha1(cert.public_bytes(serialization.Encoding.DER)).hexdigest()  # nosec - certificate thumbprint
-    return key, key_pem, cert_pem, thumbprint
+    return KeyAndCertificate(key, key_pem, cert_pem, thumbprint)
 
 
 @pytest.fixture(scope="module")
@@ -65,9 +73,10 @@ def graph_works(emulator, session, token):
 # -- certificates ---------------------------------------------------------------------
 
 def test_certificate_thumbprint_rs256(emulator, session, client_certificate):
-    _, key_pem, cert_pem, thumbprint = client_certificate
+    key_pem, cert_pem, thumbprint = client_certificate.key_pem, client_certificate.cert_pem, client_certificate.thumbprint
     app = register(emulator, session, certificate_pem=cert_pem)
-    result = confidential_app(emulator, app["client_id"], {"private_key": key_pem, "thumbprint": thumbprint}).acquire_token_for_client(GRAPH_SCOPE)
+    application = confidential_app(emulator, app["client_id"], {"private_key": key_pem, "thumbprint": thumbprint})
+    result = application.acquire_token_for_client(GRAPH_SCOPE)
     assert "access_token" in result, result
     claims = jwt.decode(result["access_token"], options={"verify_signature": False})
     assert claims["appid"] == app["client_id"]
@@ -76,7 +85,7 @@ def test_certificate_thumbprint_rs256(emulator, session, client_certificate):
 
 
 def test_certificate_public_certificate_ps256(emulator, session, client_certificate):
-    _, key_pem, cert_pem, _ = client_certificate
+    key_pem, cert_pem = client_certificate.key_pem, client_certificate.cert_pem
     app = register(emulator, session, certificate_pem=cert_pem)
     seen_headers = []
 
@@ -97,8 +106,9 @@ def test_certificate_public_certificate_ps256(emulator, session, client_certific
 
 
 def test_unregistered_certificate_is_refused(emulator, session, client_certificate):
-    _, _, cert_pem, _ = client_certificate
-    _, other_key_pem, _, other_thumbprint = make_key_and_cert("other")
+    cert_pem = client_certificate.cert_pem
+    other = make_key_and_cert("other")
+    other_key_pem, other_thumbprint = other.key_pem, other.thumbprint
     app = register(emulator, session, certificate_pem=cert_pem)
     result = confidential_app(emulator, app["client_id"], {"private_key": other_key_pem, "thumbprint": other_thumbprint}).acquire_token_for_client(GRAPH_SCOPE)
     assert result["error"] == "invalid_client"
@@ -106,8 +116,8 @@ def test_unregistered_certificate_is_refused(emulator, session, client_certifica
 
 
 def test_assertion_signed_by_wrong_key_with_right_thumbprint(emulator, session, client_certificate):
-    _, _, cert_pem, thumbprint = client_certificate
-    _, other_key_pem, _, _ = make_key_and_cert("forger")
+    cert_pem, thumbprint = client_certificate.cert_pem, client_certificate.thumbprint
+    other_key_pem = make_key_and_cert("forger").key_pem
     app = register(emulator, session, certificate_pem=cert_pem)
     result = confidential_app(emulator, app["client_id"], {"private_key": other_key_pem, "thumbprint": thumbprint}).acquire_token_for_client(GRAPH_SCOPE)
     assert result["error_codes"] == [700027]
@@ -115,7 +125,7 @@ def test_assertion_signed_by_wrong_key_with_right_thumbprint(emulator, session, 
 
 
 def test_assertion_with_wrong_audience_or_expired(emulator, session, client_certificate):
-    key, _, cert_pem, thumbprint = client_certificate
+    key, cert_pem, thumbprint = client_certificate.key, client_certificate.cert_pem, client_certificate.thumbprint
     app = register(emulator, session, certificate_pem=cert_pem)
     token_url = "%s/%s/oauth2/v2.0/token" % (emulator.url, emulator.tenant_id)
     x5t = jwt.utils.base64url_encode(bytes.fromhex(thumbprint)).decode() + "="
@@ -146,7 +156,7 @@ def federated_assertion(private_key, subject=SUBJECT, issuer=ISSUER, audience="a
 
 
 def test_federated_token(emulator, session, issuer_key):
-    key, _, cert_pem, _ = issuer_key
+    key, cert_pem = issuer_key.key, issuer_key.cert_pem
     public_pem = key.public_key().public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo).decode()
     app = register(emulator, session, federated_credentials=[{"issuer": ISSUER, "subject": SUBJECT, "issuer_public_key_pem": public_pem}])
     result = confidential_app(emulator, app["client_id"], {"client_assertion": lambda: federated_assertion(key)}).acquire_token_for_client(GRAPH_SCOPE)
@@ -154,11 +164,12 @@ def test_federated_token(emulator, session, issuer_key):
     assert graph_works(emulator, session, result["access_token"])
     # The credential may also name the issuer by its certificate.
     app2 = register(emulator, session, federated_credentials=[{"issuer": ISSUER, "subject": SUBJECT, "issuer_public_key_pem": cert_pem}])
-    assert "access_token" in confidential_app(emulator, app2["client_id"], {"client_assertion": lambda: federated_assertion(key)}).acquire_token_for_client(GRAPH_SCOPE)
+    application = confidential_app(emulator, app2["client_id"], {"client_assertion": lambda: federated_assertion(key)})
+    assert "access_token" in application.acquire_token_for_client(GRAPH_SCOPE)
 
 
 def test_federated_token_without_matching_credential(emulator, session, issuer_key):
-    key, _, cert_pem, _ = issuer_key
+    key, cert_pem = issuer_key.key, issuer_key.cert_pem
     app = register(emulator, session, federated_credentials=[{"issuer": ISSUER, "subject": SUBJECT, "issuer_public_key_pem": cert_pem}])
     for assertion in (federated_assertion(key, subject="repo:contoso/other:ref:refs/heads/main"),
                       federated_assertion(key, audience="api://SomethingElse"),
@@ -169,8 +180,8 @@ def test_federated_token_without_matching_credential(emulator, session, issuer_k
 
 
 def test_federated_token_with_bad_signature(emulator, session, issuer_key):
-    _, _, cert_pem, _ = issuer_key
-    forger, _, _, _ = make_key_and_cert("forger")
+    cert_pem = issuer_key.cert_pem
+    forger = make_key_and_cert("forger").key
     app = register(emulator, session, federated_credentials=[{"issuer": ISSUER, "subject": SUBJECT, "issuer_public_key_pem": cert_pem}])
     result = confidential_app(emulator, app["client_id"], {"client_assertion": lambda: federated_assertion(forger)}).acquire_token_for_client(GRAPH_SCOPE)
     assert result["error_codes"] == [700027]

@@ -70,7 +70,7 @@ def test_https_with_generated_ca_and_info(emulator, session):
 
 
 def test_keep_alive_reuses_one_connection(emulator, session):
-    for _ in range(5):
+    for attempt in range(5):
         response = session.get(emulator.url + "/_emulator/info")
         assert response.headers["Content-Length"] == str(len(response.content))
     pool = session.get_adapter(emulator.url).poolmanager
@@ -267,8 +267,8 @@ def test_request_log_records_kinds_and_writes(test_routes, demo_client, session)
 
 
 def test_control_register_app_and_clock(emulator, session):
-    response = session.post(emulator.url + "/_emulator/apps", json={"client_id": "aaaaaaaa-0000-0000-0000-000000000001",
-                                                                     "client_secret": "s3cret", "roles": ["Synchronization.Read.All"]})
+    spec = {"client_id": "aaaaaaaa-0000-0000-0000-000000000001", "client_secret": "s3cret", "roles": ["Synchronization.Read.All"]}
+    response = session.post(emulator.url + "/_emulator/apps", json=spec)
     assert response.status_code == 201
     result = msal_app(emulator, "aaaaaaaa-0000-0000-0000-000000000001", "s3cret").acquire_token_for_client(GRAPH_SCOPE)
     assert jwt.decode(result["access_token"], options={"verify_signature": False})["roles"] == ["Synchronization.Read.All"]
@@ -309,7 +309,7 @@ def test_cli_stops_on_sigterm_and_module_form(tmp_path):
         assert info_file.exists(), process.stderr.read1() if process.poll() is not None else "no info file"
         info = json.loads(info_file.read_text())
         process.send_signal(signal.SIGTERM)
-        stdout, _ = process.communicate(timeout=15)
+        stdout = process.communicate(timeout=15)[0]
     assert process.returncode == 0
     text = stdout.decode()
     assert "export AZURE_AUTHORITY_HOST=%s" % info["authority_host"] in text

@@ -356,9 +356,9 @@ def test_seed_jobs_calls_seed_job_in_every_state(emulator):
         result = seed_service_principals(emulator, 10, with_jobs=8, seed="jobs")
     finally:
         emulator.sync_module = previous
-    assert [state for _, _, state in calls] == ["not_configured", "paused_with_credentials", "active", "not_run", "paused",
-                                                "quarantine", "failing", "not_configured"]
-    assert all(present for present, _, _ in calls)
+    expected = ["not_configured", "paused_with_credentials", "active", "not_run", "paused", "quarantine", "failing", "not_configured"]
+    assert [call[2] for call in calls] == expected
+    assert all(call[0] for call in calls)
     assert result["jobs_by_state"]["not_configured"] == 2
 
 

@@ -37,7 +37,7 @@ def test_latency_applies_and_requests_overlap(emulator, session, demo_client):
     started = time.monotonic()
     assert demo_client.get("/applicationTemplates").status_code == 200
     assert time.monotonic() - started >= 0.3
-    clients = [VerifyingSession(emulator.ca_path) for _ in range(6)]
+    clients = [VerifyingSession(emulator.ca_path) for index in range(6)]
     headers = {"Authorization": "Bearer " + demo_client.token}
     started = time.monotonic()
     with concurrent.futures.ThreadPoolExecutor(6) as pool:
@@ -98,16 +98,16 @@ def test_drop_connection(emulator, session, demo_client):
 
 def test_every_and_after(emulator, session, demo_client):
     set_faults(emulator, session, {"rules": [{"action": "error", "status": 500, "path": "/applicationTemplates$", "every": 3, "after": 1}]})
-    statuses = [demo_client.get("/applicationTemplates").status_code for _ in range(8)]
+    statuses = [demo_client.get("/applicationTemplates").status_code for attempt in range(8)]
     assert statuses == [200, 200, 200, 500, 200, 200, 500, 200]
 
 
 def test_probability_is_deterministic_with_seed(emulator, session, demo_client):
     config = {"seed": 7, "rules": [{"action": "error", "status": 500, "path": "/applicationTemplates$", "probability": 0.5}]}
     runs = []
-    for _ in range(2):
+    for repetition in range(2):
         set_faults(emulator, session, config)
-        runs.append([demo_client.get("/applicationTemplates").status_code for _ in range(16)])
+        runs.append([demo_client.get("/applicationTemplates").status_code for attempt in range(16)])
     assert runs[0] == runs[1]
     assert 500 in runs[0] and 200 in runs[0]
 
@@ -153,7 +153,7 @@ def test_batch_item_latency_runs_items_concurrently_and_shuffle(emulator, sessio
 
 def test_rate_limit_token_bucket(emulator, session, demo_client):
     set_faults(emulator, session, {"rate_limit": {"requests_per_second": 2, "burst": 3}})
-    statuses = [demo_client.get("/applicationTemplates") for _ in range(5)]
+    statuses = [demo_client.get("/applicationTemplates") for attempt in range(5)]
     assert [response.status_code for response in statuses][:3] == [200, 200, 200]
     throttled = [response for response in statuses if response.status_code == 429]
     assert throttled
