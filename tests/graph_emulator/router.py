@@ -36,10 +36,13 @@ class Route:
         self.permission = permission
         self.regex = compile_pattern(pattern)
         self.first_segment = pattern.strip("/").split("/")[0].split("(")[0].lower()
+        # A placeholder matches exactly one segment, so a route only ever matches paths with
+        # this many segments: the router buckets by it.
+        self.segment_count = pattern.strip("/").count("/") + 1
 
 
 class Router:
-    """Routes grouped by their first path segment, most specific first."""
+    """Routes grouped by first path segment and segment count, most specific first."""
 
     def __init__(self):
         self._by_segment = {}
@@ -50,7 +53,7 @@ class Router:
         if "{" in route.first_segment:
             raise ValueError("a route must start with a literal segment: %s" % pattern)
         self.routes.append(route)
-        bucket = self._by_segment.setdefault(route.first_segment, [])
+        bucket = self._by_segment.setdefault(route.first_segment, {}).setdefault(route.segment_count, [])
         bucket.append(route)
         bucket.sort(key=lambda item: _specificity(item.pattern), reverse=True)
 
@@ -61,16 +64,17 @@ class Router:
     def match(self, method, path):
         """Return (route, params) or raise the Graph error for an unknown path or method."""
         path = path.rstrip("/") or "/"
-        first = path.strip("/").split("/")[0].split("(")[0].lower()
-        candidates = self._by_segment.get(first)
-        if not candidates:
+        stripped = path.strip("/")
+        first = stripped.split("/")[0].split("(")[0].lower()
+        buckets = self._by_segment.get(first)
+        if not buckets:
             # Graph answers 400 for a segment it does not know (docs are silent on the text;
             # we chose Graph's usual "Resource not found for the segment" message).
             segment = path.strip("/").split("/")[0]
             raise GraphHttpError(400, "BadRequest", "Resource not found for the segment '%s'." % segment)
         method = method.upper()
         path_matched = False
-        for route in candidates:
+        for route in buckets.get(stripped.count("/") + 1, ()):
             found = route.regex.match(path)
             if not found:
                 continue

@@ -560,7 +560,8 @@ class _Handler(BaseHTTPRequestHandler):
     do_OPTIONS = _serve
 
     def log_message(self, format, *args):  # pylint: disable=redefined-builtin
-        LOGGER.debug("%s - %s", self.address_string(), format % args)
+        if LOGGER.isEnabledFor(logging.DEBUG):
+            LOGGER.debug("%s - %s", self.address_string(), format % args)
 
 
 class _HTTPServer(ThreadingHTTPServer):

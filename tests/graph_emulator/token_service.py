@@ -34,6 +34,7 @@ JWT_BEARER = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
 OAUTH_CONTENT_TYPE = "application/json; charset=utf-8"
 # Clock skew tolerated on client assertions (Entra allows about 5 minutes).
 ASSERTION_LEEWAY_SECONDS = 300
+_VALIDATED_CACHE_SIZE = 4096
 
 _LOGIN_ROUTES = (
     ("GET", re.compile(r"^/(?P<tenant>[^/]+)/v2\.0/\.well-known/openid-configuration$"), "openid_configuration"),
@@ -93,6 +94,8 @@ class TokenService:
         self._public_key = self._signing_key.public_key()
         public_der = self._public_key.public_bytes(serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
         self.key_id = b64url(hashlib.sha256(public_der).digest())[:27]
+        # token -> claims of tokens already verified (signature checks dominate a 20,000-object scan).
+        self._validated = {}
 
     # -- configuration --------------------------------------------------------------
 
@@ -153,6 +156,9 @@ class TokenService:
         token = token.strip()
         if scheme.lower() != "bearer" or not token:
             raise _unauthenticated("Access token is empty.")
+        cached = self._validated.get(token)
+        if cached is not None and cached["exp"] > time.time():
+            return cached
         try:
             claims = jwt.decode(token, self._public_key, algorithms=["RS256"], audience=self.accepted_audiences(),
                                 options={"require": ["exp", "aud", "tid", "appid"]})
@@ -164,6 +170,9 @@ class TokenService:
             raise _unauthenticated("Access token validation failure.") from None
         if self._known_tenant(str(claims.get("tid"))) is None:
             raise _unauthenticated("Access token validation failure. Invalid tenant.")
+        if len(self._validated) >= _VALIDATED_CACHE_SIZE:
+            self._validated.clear()
+        self._validated[token] = claims
         return claims
 
     def jwks(self):
