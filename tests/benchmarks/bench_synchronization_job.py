@@ -1,0 +1,158 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) entra.provisioning contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Benchmark: N no-change synchronization_job tasks against the equivalent chain of ansible.builtin.uri tasks.
+
+    python tests/benchmarks/bench_synchronization_job.py            # 100 tasks each
+    python tests/benchmarks/bench_synchronization_job.py --tasks 10
+
+Starts the Graph emulator, creates one started SCIM job, then runs two playbooks with ansible-playbook for real:
+
+- ``module``: N copies of ``playbooks/module_task.yml`` (the job is present and started: nothing to do);
+- ``uri``: N copies of ``playbooks/uri_chain.yml`` (get a token, read the jobs, create when missing, start when not
+  running), which is what users write without the module.
+
+It prints wall time per task (total, and without the fixed cost of starting ansible-playbook, measured with an empty
+playbook), and the Graph and token requests each playbook sent, from the emulator's request log. The integration
+suite runs it with a few tasks (``run(tasks=3)``) as a smoke test; the target is at least 5x faster per task than
+the uri chain, one Graph request per no-change task and one token request for the whole playbook.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+TESTS_DIR = os.path.dirname(HERE)
+PLAYBOOKS = os.path.join(HERE, 'playbooks')
+NON_GALLERY_TEMPLATE = '8adf8e6e-67b2-4cf2-a259-e3dc5476c621'
+for path in (TESTS_DIR, os.path.join(TESTS_DIR, 'integration')):
+    if path not in sys.path:
+        sys.path.insert(0, path)
+
+from graph_emulator.testing import EmulatorProcess  # noqa: E402  pylint: disable=wrong-import-position
+from conftest import collections_path  # noqa: E402  pylint: disable=wrong-import-position
+
+
+def build_playbook(fragment, tasks):
+    """The fragment's tasks repeated ``tasks`` times (INDEX replaced), as one play on localhost."""
+    with open(os.path.join(PLAYBOOKS, fragment)) as handle:
+        text = handle.read()
+    body = ''.join(_indent(text.replace('INDEX', '%03d' % index)) for index in range(1, tasks + 1))
+    return '- hosts: localhost\n  gather_facts: false\n  tasks:\n' + body
+
+
+def _indent(text):
+    return ''.join('    ' + line if line.strip() else line for line in text.splitlines(True))
+
+
+class Bench:
+    def __init__(self, scratch, emulator):
+        self.scratch = scratch
+        self.emulator = emulator
+        self.collections = collections_path(scratch)
+
+    def playbook_run(self, name, text, extra_vars, token_cache):
+        path = os.path.join(self.scratch, name + '.yml')
+        with open(path, 'w') as handle:
+            handle.write(text)
+        env = dict(os.environ)
+        env.update(self.emulator.connection_env())
+        env.update(ANSIBLE_COLLECTIONS_PATH=self.collections, ENTRA_TOKEN_CACHE_PATH=token_cache,
+                   ANSIBLE_LOCALHOST_WARNING='False', ANSIBLE_INVENTORY_UNPARSED_WARNING='False',
+                   ANSIBLE_PYTHON_INTERPRETER=sys.executable, ANSIBLE_NOCOLOR='1', ANSIBLE_RETRY_FILES_ENABLED='False')
+        command = [os.path.join(os.path.dirname(sys.executable), 'ansible-playbook'), path, '-e', json.dumps(extra_vars)]
+        first = self.emulator.requests_log()
+        since = first[-1]['seq'] if first else 0
+        started = time.monotonic()
+        completed = subprocess.run(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, check=False,
+                                   universal_newlines=True)
+        elapsed = time.monotonic() - started
+        log = self.emulator.requests_log(since)
+        return dict(
+            seconds=elapsed,
+            rc=completed.returncode,
+            failed=_recap(completed.stdout, 'failed') + _recap(completed.stdout, 'unreachable'),
+            changed=_recap(completed.stdout, 'changed'),
+            graph_requests=sum(1 for entry in log if entry['kind'] in ('graph', 'batch')),
+            writes=sum(1 for entry in log if entry['write']),
+            token_requests=sum(1 for entry in log if entry['kind'] == 'login' and entry['method'] == 'POST'),
+            login_requests=sum(1 for entry in log if entry['kind'] == 'login'),
+            output=completed.stdout,
+        )
+
+
+def _recap(output, field):
+    for line in output.splitlines():
+        if line.startswith('localhost') and '%s=' % field in line:
+            return int(line.split('%s=' % field, 1)[1].split()[0])
+    return 0
+
+
+def run(tasks=100):
+    """Run both playbooks with ``tasks`` tasks each; returns the figures (also for the smoke test)."""
+    scratch = tempfile.mkdtemp(prefix='bench-sync-job-')
+    with EmulatorProcess(os.path.join(scratch, 'emulator')) as emulator:
+        sp_id = emulator.seed(1, 0, application_template_id=NON_GALLERY_TEMPLATE, return_ids=True)['ids'][0]
+        emulator.control('POST', '/synchronization/servicePrincipals/%s/jobs' % sp_id, {'templateId': 'scim', 'state': 'active'})
+        info = emulator.info
+        extra_vars = dict(sp_id=sp_id, tenant_id=info['tenant_id'], client_id=info['client_id'],
+                          client_secret=info['client_secret'], authority_host=info['authority_host'],
+                          graph_endpoint=info['graph_endpoint'], ca_path=info['ca_path'])
+        bench = Bench(scratch, emulator)
+        empty = bench.playbook_run('empty', '- hosts: localhost\n  gather_facts: false\n  tasks: []\n', extra_vars,
+                                   os.path.join(scratch, 'cache-empty.json'))
+        figures = dict(tasks=tasks, startup_seconds=empty['seconds'])
+        # Each playbook starts with a cold token cache: the token request is part of what it costs.
+        for name, fragment in (('module', 'module_task.yml'), ('uri', 'uri_chain.yml')):
+            result = bench.playbook_run(name, build_playbook(fragment, tasks), extra_vars, os.path.join(scratch, 'cache-%s.json' % name))
+            if result['rc'] != 0 or result['failed']:
+                raise RuntimeError('the %s playbook failed:\n%s' % (name, result['output'][-4000:]))
+            result.pop('output')
+            result['per_task'] = result['seconds'] / tasks
+            result['per_task_without_startup'] = max(result['seconds'] - empty['seconds'], 0.0) / tasks
+            figures[name] = result
+    figures['speedup'] = figures['uri']['per_task'] / figures['module']['per_task']
+    figures['speedup_without_startup'] = (figures['uri']['per_task_without_startup'] /
+                                          max(figures['module']['per_task_without_startup'], 1e-9))
+    return figures
+
+
+def report(figures):
+    lines = ['%d no-change tasks per playbook; ansible-playbook startup (empty playbook): %.2f s'
+             % (figures['tasks'], figures['startup_seconds']), '',
+             '%-8s %10s %14s %22s %14s %8s %15s'
+             % ('', 'wall (s)', 'per task (ms)', 'per task w/o startup', 'Graph requests', 'writes', 'token requests')]
+    for name in ('module', 'uri'):
+        item = figures[name]
+        lines.append('%-8s %10.2f %14.1f %19.1f ms %14d %8d %15d' % (
+            name, item['seconds'], item['per_task'] * 1000, item['per_task_without_startup'] * 1000, item['graph_requests'],
+            item['writes'], item['token_requests']))
+    lines += ['', 'module vs uri chain: %.1fx faster per task (%.1fx without the startup cost)'
+              % (figures['speedup'], figures['speedup_without_startup']),
+              'Graph requests per no-change module task: %.2f; token requests for the module playbook: %d '
+              '(login host requests, discovery included: %d)'
+              % (figures['module']['graph_requests'] / float(figures['tasks']), figures['module']['token_requests'],
+                 figures['module']['login_requests'])]
+    return '\n'.join(lines)
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.split('\n\n', maxsplit=1)[0])
+    parser.add_argument('--tasks', type=int, default=100, help='no-change tasks per playbook (default 100)')
+    parser.add_argument('--json', action='store_true', help='print the figures as JSON too')
+    args = parser.parse_args(argv)
+    figures = run(args.tasks)
+    print(report(figures))
+    if args.json:
+        print(json.dumps(figures, indent=2, sort_keys=True))
+
+
+if __name__ == '__main__':
+    main()
