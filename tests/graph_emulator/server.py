@@ -520,6 +520,10 @@ class _Handler(BaseHTTPRequestHandler):
             except OSError:
                 pass
             return
+        except Exception:  # pylint: disable=broad-exception-caught
+            # A bug must still answer (and keep the connection usable), not kill the thread.
+            LOGGER.error("unexpected failure serving %s %s:\n%s", self.command, self.path, traceback.format_exc())
+            response = Response(500, {"error": {"code": "InternalServerError", "message": "The emulator failed: see its log."}})
         payload, content_type = response.encode()
         self.send_response(response.status)
         for name, value in response.headers.items():

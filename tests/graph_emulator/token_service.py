@@ -478,8 +478,18 @@ def _read_form(request):
     content_type = (request.headers.get("Content-Type") or "").split(";")[0].strip().lower()
     if content_type != "application/x-www-form-urlencoded":
         raise OAuthError(400, "invalid_request", 900144, "The request body must contain the following parameter: 'grant_type'.")
-    pairs = urllib.parse.parse_qsl(request.body.decode("utf-8", "replace"), keep_blank_values=True)
-    return dict(pairs)
+    form = dict(urllib.parse.parse_qsl(request.body.decode("utf-8", "replace"), keep_blank_values=True))
+    authorization = request.headers.get("Authorization") or ""
+    if authorization.lower().startswith("basic "):
+        # client_secret_basic (RFC 6749 §2.3.1), advertised in the discovery document.
+        try:
+            decoded = base64.b64decode(authorization[6:].strip()).decode("utf-8")
+        except (ValueError, UnicodeDecodeError):
+            raise OAuthError(401, "invalid_client", 7000215, "Invalid client secret provided.") from None
+        client_id, _separator, secret = decoded.partition(":")
+        form.setdefault("client_id", urllib.parse.unquote_plus(client_id))
+        form.setdefault("client_secret", urllib.parse.unquote_plus(secret))
+    return form
 
 
 def _unverified_claims(assertion):

@@ -320,3 +320,27 @@ def test_emulator_process_reports_startup_failure(tmp_path):
     process = EmulatorProcess(tmp_path / "bad", extra_args=["--no-such-option"])
     with pytest.raises(RuntimeError, match="no-such-option"):
         process.start()
+
+
+def test_client_secret_basic_and_v1_endpoint(emulator, session):
+    info = emulator.info
+    response = session.post("%s/%s/oauth2/v2.0/token" % (emulator.url, emulator.tenant_id), auth=(info["client_id"], info["client_secret"]),
+                            data={"grant_type": "client_credentials", "scope": "https://graph.microsoft.com/.default"})
+    assert response.status_code == 200, response.text
+    response = session.post("%s/%s/oauth2/token" % (emulator.url, emulator.tenant_id),
+                            data={"grant_type": "client_credentials", "client_id": info["client_id"], "client_secret": info["client_secret"],
+                                  "resource": "https://graph.microsoft.com"})
+    assert response.status_code == 200
+    assert response.json()["resource"] == "https://graph.microsoft.com"
+
+
+def test_handler_bug_answers_500_and_keeps_serving(test_routes, demo_client):
+    def broken(request):
+        raise RuntimeError("bug in %s" % request.path)
+
+    if not any(route.pattern == "/testOnly/broken" for route in test_routes.router.routes):
+        test_routes.router.add("GET", "/testOnly/broken", broken, None)
+    response = demo_client.get("/testOnly/broken")
+    assert response.status_code == 500
+    assert response.json()["error"]["code"] == "InternalServerError"
+    assert demo_client.get("/testOnly/a/child/b").status_code == 200
