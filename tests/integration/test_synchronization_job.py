@@ -347,6 +347,26 @@ def test_replication_delay_of_a_new_job_is_waited_for(run_playbook, emulator):
     assert [entry['status'] for entry in start] == [204]
 
 
+def test_a_new_application_is_waited_for_and_its_job_managed_by_application_id(run_playbook, emulator):
+    """application_from_template, then the job through /applications/{id}: the new objects answer 404 for a while."""
+    emulator.set_faults({'replication_delay_seconds': 3})
+
+    run = run_playbook(playbook(
+        {'name': 'app', 'entra.provisioning.application_from_template': {'template_id': NON_GALLERY_TEMPLATE,
+                                                                          'display_name': 'Job test app'},
+         'register': 'app'},
+        job_task('job', application_id='{{ app.application.id }}', template_id='scim', state='started'),
+        job_task('again', application_id='{{ app.application.id }}', template_id='scim', state='started'),
+    ))
+
+    assert ok(run, 'job')['actions'] == ['create', 'start']
+    assert ok(run, 'again')['changed'] is False
+    job_writes = [entry['path'] for entry in writes(emulator) if '/synchronization/' in entry['path']]
+    assert job_writes and all(path.startswith('/v1.0/applications/') for path in job_writes)
+    job_reads = [entry for entry in graph_requests(emulator) if entry['method'] == 'GET' and '/synchronization/jobs' in entry['path']]
+    assert any(entry['status'] == 404 for entry in job_reads), 'nothing answered 404: the replication wait was not exercised'
+
+
 def test_an_unknown_service_principal_is_named(run_playbook, emulator):
     emulator.set_faults({})
     run = run_playbook(playbook(job_task('absent', service_principal_id='00000000-0000-0000-0000-00000000dead',
