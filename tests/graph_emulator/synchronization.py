@@ -607,9 +607,9 @@ class SynchronizationSettings:
         self.provision_on_demand_window_seconds = PROVISION_ON_DEMAND_WINDOW_SECONDS
 
     def to_dict(self):
-        return {"pageSize": self.page_size, "schemaPatch": self.schema_patch,
-                "provisionOnDemandLimit": self.provision_on_demand_limit,
-                "provisionOnDemandWindowSeconds": self.provision_on_demand_window_seconds}
+        return {"page_size": self.page_size, "schema_patch": self.schema_patch,
+                "provision_on_demand_limit": self.provision_on_demand_limit,
+                "provision_on_demand_window_seconds": self.provision_on_demand_window_seconds}
 
 
 class SynchronizationService:
@@ -1802,12 +1802,13 @@ def seed_job(store, sp_id, template_id, state):
 # ---------------------------------------------------------------------------------------------
 
 def _control_body(request):
+    """The body as a dict with snake_case keys, like the core's control API (camelCase is accepted too)."""
     body = request.json()
     if body is None:
         return {}
     if not isinstance(body, dict):
         raise GraphHttpError(400, "BadRequest", "The body must be a JSON object.")
-    return body
+    return {re.sub(r"(?<!^)(?=[A-Z])", "_", key).lower(): value for key, value in body.items()}
 
 
 def control_get_settings(request):
@@ -1817,20 +1818,19 @@ def control_get_settings(request):
 def control_patch_settings(request):
     body = _control_body(request)
     settings = service(request.store).settings
-    if "pageSize" in body:
-        size = body["pageSize"]
+    if "page_size" in body:
+        size = body["page_size"]
         if size is not None and (not isinstance(size, int) or isinstance(size, bool) or size < 1):
-            raise GraphHttpError(400, "BadRequest", "pageSize must be a positive integer or null.")
+            raise GraphHttpError(400, "BadRequest", "page_size must be a positive integer or null.")
         settings.page_size = size
-    if "schemaPatch" in body:
-        if body["schemaPatch"] not in ("accept", "reject"):
-            raise GraphHttpError(400, "BadRequest", "schemaPatch must be 'accept' or 'reject'.")
-        settings.schema_patch = body["schemaPatch"]
-    for name, attribute in (("provisionOnDemandLimit", "provision_on_demand_limit"),
-                            ("provisionOnDemandWindowSeconds", "provision_on_demand_window_seconds")):
+    if "schema_patch" in body:
+        if body["schema_patch"] not in ("accept", "reject"):
+            raise GraphHttpError(400, "BadRequest", "schema_patch must be 'accept' or 'reject'.")
+        settings.schema_patch = body["schema_patch"]
+    for name in ("provision_on_demand_limit", "provision_on_demand_window_seconds"):
         if name in body:
             try:
-                setattr(settings, attribute, type(getattr(settings, attribute))(body[name]))
+                setattr(settings, name, type(getattr(settings, name))(body[name]))
             except (TypeError, ValueError):
                 raise GraphHttpError(400, "BadRequest", "%s must be a number." % name) from None
     return json_response(settings.to_dict())
@@ -1843,27 +1843,27 @@ def _advance_store(store, now):
 
 def control_list_scim_targets(request):
     targets = service(request.store).scim_targets
-    return json_response({"value": [{"baseAddress": address, "secretTokenCount": len(tokens)} for address, tokens in sorted(targets.items())]})
+    return json_response({"value": [{"base_address": address, "secret_token_count": len(tokens)} for address, tokens in sorted(targets.items())]})
 
 
 def control_add_scim_target(request):
-    """Register a simulated SCIM endpoint: ``{"baseAddress": ..., "secretToken": ...}`` (or ``secretTokens: [...]``;
+    """Register a simulated SCIM endpoint: ``{"base_address": ..., "secret_token": ...}`` (or ``secret_tokens: [...]``;
     an empty list rejects every token)."""
     body = _control_body(request)
-    address = normalise_base_address(body.get("baseAddress"))
+    address = normalise_base_address(body.get("base_address"))
     if not address.startswith("https://"):
-        raise GraphHttpError(400, "BadRequest", "baseAddress must be an https URL.")
-    tokens = body.get("secretTokens")
+        raise GraphHttpError(400, "BadRequest", "base_address must be an https URL.")
+    tokens = body.get("secret_tokens")
     if tokens is None:
-        tokens = [body["secretToken"]] if body.get("secretToken") else []
+        tokens = [body["secret_token"]] if body.get("secret_token") else []
     if not isinstance(tokens, list) or not all(isinstance(token, str) and token for token in tokens):
-        raise GraphHttpError(400, "BadRequest", "secretTokens must be a list of non-empty strings.")
+        raise GraphHttpError(400, "BadRequest", "secret_tokens must be a list of non-empty strings.")
     store = request.store
     with store.lock:
         # Jobs already due run their cycles against the targets as they were.
         _advance_store(store, request.clock.now())
         service(store).scim_targets[address] = frozenset(tokens)
-    return json_response({"baseAddress": address, "secretTokenCount": len(tokens)}, status=201)
+    return json_response({"base_address": address, "secret_token_count": len(tokens)}, status=201)
 
 
 def control_clear_scim_targets(request):
@@ -1887,7 +1887,7 @@ def _control_job(request):
 
 
 def control_quarantine_job(request):
-    """Quarantine a job now (§9 "Quarantine injectable for tests"); body ``{reason?, code?, message?}``.
+    """Quarantine a job now (§9 "Quarantine injectable for tests"); body ``{reason?, code?, message?, tenant_actionable?}``.
     It keeps failing until start, or restart with QuarantineState, lifts it."""
     body = _control_body(request)
     reason = body.get("reason", "QuarantinedOnDemand")
@@ -1895,7 +1895,7 @@ def control_quarantine_job(request):
         raise GraphHttpError(400, "BadRequest", "reason must be one of %s." % ", ".join(sorted(_ENUMS["quarantineReason"])))
     failure = simulation.CycleFailure(reason, body.get("code", "QuarantinedOnDemand"),
                                       body.get("message", "We've detected an issue with your application and have manually set it to quarantine."),
-                                      bool(body.get("tenantActionable", True)))
+                                      bool(body.get("tenant_actionable", True)))
     store = request.store
     with store.lock:
         state, job = _control_job(request)
@@ -1920,11 +1920,11 @@ def control_set_escrows(request):
 
 
 def control_seed_job(request):
-    """``{"templateId"?: ..., "state": ...}`` -> 201 with the job as Graph shows it."""
+    """``{"template_id"?: ..., "state": ...}`` -> 201 with the job as Graph shows it."""
     body = _control_body(request)
     store = request.store
     try:
-        job_id = seed_job(store, request.params["sp_id"], body.get("templateId"), body.get("state", "active"))
+        job_id = seed_job(store, request.params["sp_id"], body.get("template_id"), body.get("state", "active"))
     except ValueError as exc:
         raise GraphHttpError(400, "BadRequest", str(exc)) from None
     with store.lock:

@@ -318,7 +318,7 @@ def test_list_and_get_jobs(graph):
 def test_jobs_page_when_a_page_size_is_set(graph):
     sp_id = graph.instantiate()
     ids = [new_job(graph, sp_id)["id"] for _index in range(5)]
-    assert graph.control("PATCH", "/synchronization/settings", {"pageSize": 2}).status == 200
+    assert graph.control("PATCH", "/synchronization/settings", {"page_size": 2}).status == 200
     seen = []
     url = sync(sp_id, "/jobs")
     pages = 0
@@ -687,7 +687,7 @@ def test_use_saved_credentials_validates_the_saved_ones(graph):
 
 
 def test_registered_scim_target_checks_the_token(graph):
-    reply = graph.control("POST", "/synchronization/scimTargets", {"baseAddress": "https://scim.contoso.test/", "secretToken": "right"})
+    reply = graph.control("POST", "/synchronization/scimTargets", {"base_address": "https://scim.contoso.test/", "secret_token": "right"})
     assert reply.status == 201
     sp_id, job_id = configured_job(graph)
     path = sync(sp_id, "/jobs/%s" % job_id)
@@ -704,7 +704,7 @@ def test_registered_scim_target_checks_the_token(graph):
     graph.put(sync(sp_id, "/secrets"), {"value": right})
     graph.advance(graph.cycle)
     assert read_job(graph, sp_id, job_id)["status"]["code"] == "Active"
-    assert graph.control("GET", "/synchronization/scimTargets").body["value"][0]["baseAddress"] == "https://scim.contoso.test"
+    assert graph.control("GET", "/synchronization/scimTargets").body["value"][0]["base_address"] == "https://scim.contoso.test"
     assert graph.control("DELETE", "/synchronization/scimTargets").status == 204
     assert graph.control("POST", "/synchronization/scimTargets", {"baseAddress": "http://plain"}).status == 400
 
@@ -813,7 +813,7 @@ def test_job_schema_get_put_patch_delete(graph):
 
 def test_schema_patch_can_behave_like_the_service(graph):
     sp_id, job_id = configured_job(graph)
-    graph.control("PATCH", "/synchronization/settings", {"schemaPatch": "reject"})
+    graph.control("PATCH", "/synchronization/settings", {"schema_patch": "reject"})
     reply = graph.call("PATCH", sync(sp_id, "/jobs/%s/schema" % job_id), {"synchronizationRules": []})
     assert reply.status == 404 and reply.error_code == "UnknownError" and "syncfabric" in reply.message
     assert graph.put(sync(sp_id, "/jobs/%s/schema" % job_id), {"synchronizationRules": []}).status == 204

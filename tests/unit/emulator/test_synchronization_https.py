@@ -108,8 +108,8 @@ def test_batch_reads_many_job_lists(emulator, demo_client, session):
 
 
 def test_control_api_over_https(emulator, demo_client, session):
-    assert control(session, emulator, "GET", "/synchronization/settings")["pageSize"] is None
-    assert control(session, emulator, "PATCH", "/synchronization/settings", {"pageSize": 1})["pageSize"] == 1
+    assert control(session, emulator, "GET", "/synchronization/settings")["page_size"] is None
+    assert control(session, emulator, "PATCH", "/synchronization/settings", {"pageSize": 1})["page_size"] == 1
     sp_id = instantiate(demo_client)
     jobs = "/servicePrincipals/%s/synchronization/jobs" % sp_id
     for _index in range(2):
@@ -118,7 +118,7 @@ def test_control_api_over_https(emulator, demo_client, session):
     assert len(page["value"]) == 1 and page["@odata.nextLink"].startswith(emulator.url + "/v1.0/")
     assert len(demo_client.get(page["@odata.nextLink"]).json()["value"]) == 1
 
-    control(session, emulator, "POST", "/synchronization/scimTargets", {"baseAddress": "https://scim.fabrikam.test", "secretTokens": ["good"]})
+    control(session, emulator, "POST", "/synchronization/scimTargets", {"base_address": "https://scim.fabrikam.test", "secret_tokens": ["good"]})
     job = demo_client.post(jobs, json={"templateId": "scim"}).json()
     demo_client.call("PUT", "/servicePrincipals/%s/synchronization/secrets" % sp_id, json=SCIM_SECRETS)
     rejected = demo_client.post(jobs + "/%s/validateCredentials" % job["id"], json={"useSavedCredentials": True})
