@@ -467,35 +467,61 @@ def resolve_template(client, desired):
 
 
 def act(client, desired, jobs_path, current, actions, warn):
-    """Send the planned writes in order, then read the job back. A failure leaves a state the next run converges."""
+    """Send the planned writes in order, then read the job back.
+
+    A failure leaves a state the next run converges from; the failed result then says what was done before it
+    (``changed`` and ``actions``), so that a created job is not reported as "nothing changed".
+    """
+    done = []
     job = current
-    for action in actions:
-        if action == 'create':
-            body = dict(templateId=desired.template_id)
-            if desired.settings:
-                body['synchronizationJobSettings'] = [dict(name=name, value=value) for name, value in sorted(desired.settings.items())]
-            job = create_job(client, desired, jobs_path, body)
-            if job.get('templateId') != desired.template_id:
-                warn('Graph created job %s with template %s, not %s: later runs find it under either name; use template_id: %s '
-                     'to match what Graph shows.' % (job.get('id'), job.get('templateId'), desired.template_id, job.get('templateId')))
-            continue
-        path = '%s/%s' % (jobs_path, job['id'])
-        if action == 'validate_credentials':
-            validate_saved_credentials(client, path, job)
-        elif action == 'start':
-            client.write('POST', path + '/start')
-        elif action == 'pause':
-            client.write('POST', path + '/pause')
-        elif action == 'restart':
-            criteria = dict(resetScope=desired.restart_scope) if desired.restart_scope else {}
-            client.write('POST', path + '/restart', body=dict(criteria=criteria))
-        elif action == 'delete':
-            try:
-                client.write('DELETE', path)
-            except GraphNotFound:
-                pass  # deleted meanwhile: the goal is reached
-            return None
-    return client.get_eventually('%s/%s' % (jobs_path, job['id']), within=REPLICATION_TIMEOUT)
+    try:
+        for action in actions:
+            job = _act_once(client, desired, jobs_path, job, action, warn)
+            done.append(action)
+            if job is None:
+                return None
+        return client.get_eventually('%s/%s' % (jobs_path, job['id']), within=REPLICATION_TIMEOUT)
+    except (TaskFailure, GraphError) as error:
+        changes = [action for action in done if action != 'validate_credentials']
+        if not changes:
+            raise
+        extra = dict(getattr(error, 'result', None) or {})
+        if isinstance(error, GraphError):
+            extra['error'] = error.to_result()
+        extra.update(changed=True, actions=done, job=job_to_result(job))
+        raise TaskFailure('%s (done before the failure: %s; run the task again to complete it)'
+                          % (getattr(error, 'msg', None) or str(error), ', '.join(changes)), **extra)
+
+
+def _act_once(client, desired, jobs_path, job, action, warn):
+    """One planned call; returns the job it acted on (the created one for create), or None after delete."""
+    if action == 'create':
+        body = dict(templateId=desired.template_id)
+        if desired.settings:
+            body['synchronizationJobSettings'] = [dict(name=name, value=value) for name, value in sorted(desired.settings.items())]
+        created = create_job(client, desired, jobs_path, body)
+        if created.get('templateId') != desired.template_id:
+            warn('Graph created job %s with template %s, not %s: later runs find it under either name; use template_id: %s '
+                 'to match what Graph shows.' % (created.get('id'), created.get('templateId'), desired.template_id,
+                                                 created.get('templateId')))
+        return created
+    path = '%s/%s' % (jobs_path, job['id'])
+    if action == 'validate_credentials':
+        validate_saved_credentials(client, path, job)
+    elif action == 'start':
+        client.write('POST', path + '/start')
+    elif action == 'pause':
+        client.write('POST', path + '/pause')
+    elif action == 'restart':
+        criteria = dict(resetScope=desired.restart_scope) if desired.restart_scope else {}
+        client.write('POST', path + '/restart', body=dict(criteria=criteria))
+    elif action == 'delete':
+        try:
+            client.write('DELETE', path)
+        except GraphNotFound:
+            pass  # deleted meanwhile: the goal is reached
+        return None
+    return job
 
 
 def create_job(client, desired, jobs_path, body):
@@ -521,10 +547,12 @@ def validate_saved_credentials(client, path, job):
         # themselves (400 CredentialValidationUnavailable and the like, failure-vocabulary.md §3) is the answer asked for.
         if error.status is None or error.status in (401, 403, 404, 429) or error.status >= 500:
             raise
+        reasons = [error.message] + ['%s: %s' % (detail.get('code'), detail.get('message')) for detail in error.details
+                                     if isinstance(detail, dict) and detail.get('code')]
+        reason = '; '.join(text.strip().rstrip('.') for text in reasons if text)
         raise TaskFailure('validate_credentials: Graph refused the saved credentials of job %s, so the job was not started: '
                           '%s%s. Set working credentials with entra.provisioning.synchronization_secret and run again.'
-                          % (job.get('id'), error.code or 'HTTP %s' % error.status,
-                             ' (%s)' % error.message.rstrip('.') if error.message else ''),
+                          % (job.get('id'), error.code or 'HTTP %s' % error.status, ' (%s)' % reason if reason else ''),
                           error=error.to_result(), job=job_to_result(job))
 
 

@@ -270,7 +270,10 @@ def test_validate_credentials_failure_does_not_start(run_playbook, emulator):
     result = failed(run, 'start')
     assert 'validate_credentials' in result['msg'] and 'CredentialValidationUnavailable' in result['msg']
     assert 'not started' in result['msg']
+    assert 'Please provide a valid tenant URL' in result['msg']  # Graph's reason, from the error details
     assert result['error']['status'] == 400
+    # The job was created before the validation failed: the result says so.
+    assert result['changed'] is True and result['actions'] == ['create']
     sent = [(entry['method'], entry['path'].rsplit('/', 1)[-1]) for entry in writes(emulator, seq)]
     assert ('POST', 'start') not in sent
     assert ('POST', 'validateCredentials') in sent
