@@ -13,6 +13,8 @@ way to send POST, PUT, PATCH or DELETE, and it refuses in check mode, so a check
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
+import collections
+import heapq
 import json
 import random
 import threading
@@ -194,64 +196,59 @@ class GraphClient:
         """Yield ``(path, BatchResult)`` for GETs sent through $batch, 20 per request, ``concurrency`` batches in flight.
 
         ``paths`` may be a generator (for example fed by ``iter_pages``): it is consumed only as batches are sent, so
-        listing and batching overlap and memory stays flat. Throttled items (429 inside a batch) are retried on their
-        own after their Retry-After; a throttled batch is retried whole.
+        listing and batching overlap and memory stays flat. Results come in completion order.
+
+        Throttling (429, or 503/504, of an item or of the whole batch) never holds a slot: the throttled items wait for
+        their Retry-After and then ride in a later batch, while the other slots keep working. When throttling is
+        sustained (half of the recent items or more), no new paths are taken until Graph's Retry-After has passed,
+        because Graph keeps counting requests sent while a client is throttled (C:throttling).
         """
         self._token()  # acquire once, before the worker threads need it
-        source = iter(paths)
+        scan = _BatchScan(iter(paths), self.retry_policy, self._monotonic, BATCH_LIMIT * max(1, int(concurrency)))
         concurrency = max(1, int(concurrency))
-        pending = set()
+        pending = {}
         with ThreadPoolExecutor(max_workers=concurrency) as pool:
             while True:
                 while len(pending) < concurrency:
-                    chunk = _take(source, BATCH_LIMIT)
+                    chunk = scan.next_chunk(BATCH_LIMIT)
                     if not chunk:
                         break
-                    pending.add(pool.submit(self._batch_with_item_retries, chunk))
+                    pending[pool.submit(self._send_batch, chunk)] = chunk
                 if not pending:
-                    return
-                done, pending = wait_futures(pending, return_when=FIRST_COMPLETED)
-                for future in done:
-                    yield from future.result()
-
-    def _batch_with_item_retries(self, paths):
-        results = {}
-        remaining = list(paths)
-        attempt = 0
-        started = self._monotonic()
-        while remaining:
-            answers = self._send_batch(remaining)
-            throttled = []
-            waits = []
-            for path, (status, headers, body) in zip(remaining, answers):
-                if status == 429 or (status in (503, 504)):
-                    throttled.append(path)
-                    waits.append(parse_retry_after(_header(headers, 'Retry-After')))
+                    if scan.finished():
+                        break
+                    # Nothing in flight, only throttled paths not due yet (or a pause): wait for the first.
+                    self._sleep(scan.seconds_until_due())
+                    scan.release_next()
                     continue
-                error = None
-                if status >= 400:
-                    error = error_from_response(status, body, 'GET', path)
-                results[path] = BatchResult(status, body if status < 400 else None, error)
-            if not throttled:
-                break
-            attempt += 1
-            hinted = [seconds for seconds in waits if seconds is not None]
-            delay = min(max(hinted), RetryPolicy.RETRY_AFTER_MAX) if hinted else self.retry_policy.delay(attempt)
-            if not self.retry_policy.allows(attempt, self._monotonic() - started, delay):
-                for path in throttled:
-                    results[path] = BatchResult(429, None, GraphError(429, 'TooManyRequests', 'still throttled after %d retries' % (attempt - 1),
-                                                                      method='GET', path=path))
-                break
-            self._warn('%d of %d requests in a $batch were throttled; retrying them in %.1f s (retry %d of %d).'
-                       % (len(throttled), len(remaining), delay, attempt, self.retry_policy.max_retries))
-            self._sleep(delay)
-            remaining = throttled
-        return [(path, results[path]) for path in paths]
+                # With a slot free, wake up when a throttled path is due; with every slot busy, a slot must free first.
+                timeout = scan.seconds_until_due() if len(pending) < concurrency else None
+                done, dummy = wait_futures(list(pending), timeout=timeout, return_when=FIRST_COMPLETED)
+                for future in done:
+                    chunk = pending.pop(future)
+                    for path, (status, headers, body) in zip(chunk, future.result()):
+                        result = scan.settle(path, status, headers, body)
+                        if result is not None:
+                            yield path, result
+        if scan.throttled:
+            self._warn('Graph throttled %d of the %d requests of this $batch scan; they were retried after the Retry-After '
+                       'Graph asked for (up to %.1f s)%s.' % (scan.throttled, scan.items, scan.longest_wait,
+                                                              '' if not scan.gave_up else ', %d still throttled after %d retries'
+                                                              % (scan.gave_up, self.retry_policy.max_retries)))
 
     def _send_batch(self, paths):
-        """One $batch POST of GETs; returns ``[(status, headers, body)]`` in the order of ``paths``."""
+        """One $batch POST of GETs, not retried here; returns ``[(status, headers, body)]`` in the order of ``paths``.
+
+        When the container itself is throttled or unavailable (or the connection failed), every item gets that status and
+        the container's Retry-After, so that the caller retries them like throttled items.
+        """
         requests_body = [dict(id=str(index), method='GET', url=path) for index, path in enumerate(paths)]
-        reply = self._call('POST', '/$batch', body=dict(requests=requests_body), safe_to_repeat=True)
+        try:
+            reply = self._call('POST', '/$batch', body=dict(requests=requests_body), safe_to_repeat=True, retry=False)
+        except GraphError as error:
+            if error.status in (429, 503, 504) or error.code == 'ConnectionError':
+                return [(error.status or 503, {'Retry-After': getattr(error, 'retry_after', None)}, None)] * len(paths)
+            raise
         by_id = dict((str(item.get('id')), item) for item in (reply or {}).get('responses', []))
         answers = []
         for index, path in enumerate(paths):
@@ -282,7 +279,7 @@ class GraphClient:
             raise GraphError(None, 'UnexpectedNextLink', 'the server sent a next page link outside %s' % base)
         return link[len(base):]
 
-    def _call(self, method, path, params=None, body=None, safe_to_repeat=None):
+    def _call(self, method, path, params=None, body=None, safe_to_repeat=None, retry=True):
         if safe_to_repeat is None:
             safe_to_repeat = method == 'GET'
         attempt = 0
@@ -299,7 +296,7 @@ class GraphClient:
             if status is not None and status < 400:
                 return payload
             retry_after = _header(headers, 'Retry-After')
-            if RetryPolicy.is_retryable(status, safe_to_repeat):
+            if retry and RetryPolicy.is_retryable(status, safe_to_repeat):
                 attempt += 1
                 delay = self.retry_policy.delay(attempt, retry_after)
                 if self.retry_policy.allows(attempt, self._monotonic() - started, delay):
@@ -309,10 +306,13 @@ class GraphClient:
                     self._sleep(delay)
                     continue
             if status is None:
-                raise GraphError(None, 'ConnectionError', '%s (the request may or may not have been processed)' % payload,
-                                 method=method, path=path, client_request_id=client_request_id)
-            raise error_from_response(status, payload, method, path, request_id=_header(headers, 'request-id'),
-                                      client_request_id=client_request_id)
+                error = GraphError(None, 'ConnectionError', '%s (the request may or may not have been processed)' % payload,
+                                   method=method, path=path, client_request_id=client_request_id)
+            else:
+                error = error_from_response(status, payload, method, path, request_id=_header(headers, 'request-id'),
+                                            client_request_id=client_request_id)
+            error.retry_after = parse_retry_after(retry_after)
+            raise error
 
     def _token(self):
         try:
@@ -354,13 +354,95 @@ class GraphClient:
         return response.status_code, response.headers, payload
 
 
-def _take(iterator, count):
-    chunk = []
-    for item in iterator:
-        chunk.append(item)
-        if len(chunk) == count:
-            break
-    return chunk
+class _BatchScan:
+    """The bookkeeping of ``iter_batch_get``: which paths to send next, and what to do with each answer.
+
+    Throttled paths wait in ``due`` (a heap of (time due, sequence, path)) and go before new paths once due. The
+    outcomes of the last ``window`` items tell sporadic throttling (carry on) from sustained throttling (pause the
+    intake of new paths until the Retry-After has passed).
+    """
+
+    TRANSIENT = (429, 503, 504)
+
+    def __init__(self, source, retry_policy, monotonic, window):
+        self.source = source
+        self.exhausted = False
+        self.retry_policy = retry_policy
+        self.monotonic = monotonic
+        self.due = []
+        self.ready = []  # throttled paths whose wait is over, sent before any new path
+        self.sequence = 0
+        self.attempts = {}  # path -> (retries so far, when it was first throttled)
+        self.recent = collections.deque(maxlen=window)
+        self.paused_until = None
+        self.items = 0
+        self.throttled = 0
+        self.gave_up = 0
+        self.longest_wait = 0.0
+
+    def next_chunk(self, size):
+        now = self.monotonic()
+        while self.due and self.due[0][0] <= now:
+            self.ready.append(heapq.heappop(self.due)[2])
+        chunk = self.ready[:size]
+        del self.ready[:size]
+        if self.paused_until is not None and now < self.paused_until:
+            return chunk
+        self.paused_until = None
+        while len(chunk) < size and not self.exhausted:
+            path = next(self.source, None)
+            if path is None:
+                self.exhausted = True
+            else:
+                self.items += 1
+                chunk.append(path)
+        return chunk
+
+    def finished(self):
+        return self.exhausted and not self.due and not self.ready
+
+    def seconds_until_due(self):
+        """Seconds until a throttled path is due or a pause ends (None when nothing waits); whole milliseconds."""
+        moments = [self.due[0][0]] if self.due else []
+        if self.paused_until is not None:
+            moments.append(self.paused_until)
+        if not moments:
+            return None
+        return max(0.0, round(min(moments) - self.monotonic(), 3))
+
+    def release_next(self):
+        """After sleeping until the first throttled path was due: send it, and those due within the same millisecond."""
+        if self.due:
+            first = self.due[0][0]
+            while self.due and self.due[0][0] <= first + 0.001:
+                self.ready.append(heapq.heappop(self.due)[2])
+            self.paused_until = None
+
+    def settle(self, path, status, headers, body):
+        """The BatchResult of an answer, or None when the path was throttled and will be sent again."""
+        transient = status in self.TRANSIENT
+        self.recent.append(transient)
+        if not transient:
+            self.attempts.pop(path, None)
+            error = error_from_response(status, body, 'GET', path) if status >= 400 else None
+            return BatchResult(status, body if status < 400 else None, error)
+        self.throttled += 1
+        now = self.monotonic()
+        retries, first_throttled = self.attempts.get(path, (0, now))
+        retries += 1
+        delay = self.retry_policy.delay(retries, _header(headers, 'Retry-After'))
+        if not self.retry_policy.allows(retries, now - first_throttled, delay):
+            self.attempts.pop(path, None)
+            self.gave_up += 1
+            return BatchResult(status, None, error_from_response(status, body, 'GET', path))
+        self.attempts[path] = (retries, first_throttled)
+        self.longest_wait = max(self.longest_wait, delay)
+        self.sequence += 1
+        heapq.heappush(self.due, (now + delay, self.sequence, path))
+        if sum(self.recent) * 2 >= len(self.recent) and len(self.recent) >= min(BATCH_LIMIT, self.recent.maxlen):
+            # Sustained throttling: Graph keeps counting while it throttles, so stop adding load until it has passed.
+            self.paused_until = max(self.paused_until or now, now + delay)
+        return None
 
 
 def _header(headers, name):
