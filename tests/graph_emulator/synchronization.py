@@ -14,8 +14,6 @@ Every quirk cites graph-sync-api.md (§N) or the note in shared/graph-api that d
 "docs are silent: we chose X" marks our own choices (collected in docs/emulator-synchronization.md).
 """
 
-import base64
-import binascii
 import json
 import os
 import re
@@ -28,19 +26,18 @@ from .framework import GraphHttpError
 from .framework import Response
 from .framework import json_response
 from .framework import no_content
+from .odata import decode_skiptoken
+from .odata import encode_skiptoken
+from .odata import next_link
+from .odata import parse_top
 from .permissions import PROVISION_ON_DEMAND
 from .permissions import SCHEMA_WRITE
 from .permissions import SYNC_READ
 from .permissions import SYNC_WRITE
 from .permissions import VALIDATE_CREDENTIALS
+from .server import throttled_body
 
 DATA_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "sync_data")
-
-NON_GALLERY_APPLICATION_TEMPLATE_IDS = (
-    "8adf8e6e-67b2-4cf2-a259-e3dc5476c621",  # global (§2.12)
-    "4602d0b4-76bb-404b-bca9-2652e1a39c6d",  # US Gov
-    "5a532e38-1581-4918-9658-008dc27c1d68",  # China (21Vianet)
-)
 
 # The synchronizationSecret enum (M-CSDL, graph-sync-api.md §2.9, secrets-keys.md §1). Keys are
 # parsed case-sensitively (secrets-keys.md §1 [inferred] from the .NET enum-parse error).
@@ -1107,35 +1104,24 @@ def render_job(store, state, job, now):
 
 
 def _paged(request, items, context_url):
-    """A collection page: all of it, or pages of ``$top`` / the configured page size with @odata.nextLink (§7.2)."""
+    """A collection page: all of it, or pages of ``$top`` / the configured page size with @odata.nextLink (§7.2).
+
+    Docs document no paging for jobs or templates (§10), so nothing is paged unless asked. The token and
+    link forms are the directory collections' (odata.py).
+    """
     size = service(request.store).settings.page_size
-    top = request.query.get("$top")
-    if top not in (None, ""):
-        try:
-            top = int(top)
-        except ValueError:
-            raise GraphHttpError(400, "BadRequest", "Invalid $top value '%s'." % top) from None
-        if top < 0:
-            raise GraphHttpError(400, "BadRequest", "Invalid $top value '%s'." % top)
+    top = parse_top(request.query, default=None)
+    if top is not None:
         size = min(size, top) if size else top
-    offset = 0
     token = request.query.get("$skiptoken")
-    if token:
-        try:
-            offset = int(base64.urlsafe_b64decode(token.encode("ascii") + b"==").decode("ascii").split(":", 1)[1])
-        except (ValueError, IndexError, UnicodeError, binascii.Error):
-            raise GraphHttpError(400, "BadRequest", "The $skiptoken is invalid.") from None
+    offset = decode_skiptoken(token)[1] if token else 0
     body = {"@odata.context": context_url}
     if not size:
         body["value"] = items[offset:]
         return body
     body["value"] = items[offset:offset + size]
     if offset + size < len(items):
-        next_token = base64.urlsafe_b64encode(("offset:%d" % (offset + size)).encode("ascii")).decode("ascii").rstrip("=")
-        query = "$skiptoken=%s" % next_token
-        if top not in (None, ""):
-            query = "$top=%d&%s" % (top, query)
-        body["@odata.nextLink"] = "%s%s?%s" % (request.base_url, request.path, query)
+        body["@odata.nextLink"] = next_link(request, request.path, encode_skiptoken("offset", offset + size))
     return body
 
 
@@ -1349,8 +1335,9 @@ def acquire_access_token(request):
 # provisionOnDemand (§2.11)
 # ---------------------------------------------------------------------------------------------
 
-def _rate_limit(request):
-    """5 requests per 10 s (D1:provisionondemand), per calling app and tenant (docs are silent on the scope)."""
+def _throttled(request):
+    """None, or the 429 for the sixth call in 10 s (D1:provisionondemand), with the documented throttling
+    body (§7.3); counted per calling app and tenant (docs are silent on the scope)."""
     sync_service = service(request.store)
     settings = sync_service.settings
     claims = request.claims or {}
@@ -1360,10 +1347,11 @@ def _rate_limit(request):
     if len(calls) >= settings.provision_on_demand_limit:
         retry_after = max(settings.provision_on_demand_window_seconds - (now - calls[0]), 0.001)
         sync_service.provision_on_demand_calls[key] = calls
-        raise GraphHttpError(429, "TooManyRequests", "Please retry again later.",
-                             headers={"Retry-After": ("%.3f" % retry_after).rstrip("0").rstrip(".")})
+        # Fractional seconds are allowed (C:throttling: "Retry-After: 2.128").
+        return Response(429, throttled_body(request.context), {"Retry-After": ("%.3f" % retry_after).rstrip("0").rstrip(".")})
     calls.append(now)
     sync_service.provision_on_demand_calls[key] = calls
+    return None
 
 
 def provision_on_demand(request):
@@ -1375,7 +1363,9 @@ def provision_on_demand(request):
     store = request.store
     with store.lock:
         job = _job(root, request)
-        _rate_limit(request)
+        throttled = _throttled(request)
+        if throttled is not None:
+            return throttled
         now = request.clock.now()
         _advance(store, root.state, job, now)
         rule = _find_rule(job.current_schema(), parameters[0].get("ruleId"))

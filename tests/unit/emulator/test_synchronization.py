@@ -754,6 +754,8 @@ def test_provision_on_demand_is_rate_limited(graph):
     assert statuses == [200] * 5
     throttled = graph.post(sync(sp_id, "/jobs/%s/provisionOnDemand" % job_id), body)
     assert throttled.status == 429 and throttled.error_code == "TooManyRequests"
+    # The documented throttling body (§7.3, error-throttled.response.json).
+    assert throttled.message == "Please retry again later." and throttled.body["error"]["innerError"]["status"] == "429"
     assert 0 < float(throttled.headers["Retry-After"]) <= 10
     # Another calling app has its own budget.
     assert graph.post(sync(sp_id, "/jobs/%s/provisionOnDemand" % job_id), body, appid="other-app").status == 200
