@@ -100,7 +100,7 @@ def run(tasks=100):
     scratch = tempfile.mkdtemp(prefix='bench-sync-job-')
     with EmulatorProcess(os.path.join(scratch, 'emulator')) as emulator:
         sp_id = emulator.seed(1, 0, application_template_id=NON_GALLERY_TEMPLATE, return_ids=True)['ids'][0]
-        emulator.control('POST', '/synchronization/servicePrincipals/%s/jobs' % sp_id, {'templateId': 'scim', 'state': 'active'})
+        emulator.control('POST', '/synchronization/servicePrincipals/%s/jobs' % sp_id, {'template_id': 'scim', 'state': 'active'})
         info = emulator.info
         extra_vars = dict(sp_id=sp_id, tenant_id=info['tenant_id'], client_id=info['client_id'],
                           client_secret=info['client_secret'], authority_host=info['authority_host'],

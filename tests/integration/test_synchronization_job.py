@@ -291,7 +291,7 @@ def test_validate_credentials_failure_does_not_start(run_playbook, emulator):
 def test_several_jobs_of_one_template_fail_and_list_their_ids(run_playbook, emulator):
     sp_id = new_service_principal(emulator)
     ids = [emulator.control('POST', '/synchronization/servicePrincipals/%s/jobs' % sp_id,
-                            {'templateId': 'scim', 'state': 'active'})['id'] for dummy in range(2)]
+                            {'template_id': 'scim', 'state': 'active'})['id'] for dummy in range(2)]
     seq = last_seq(emulator)
 
     run = run_playbook(playbook(
