@@ -231,7 +231,7 @@ class GraphClient:
                         if result is not None:
                             yield path, result
         if scan.throttled:
-            self._warn('Graph throttled %d of the %d requests of this $batch scan; they were retried after the Retry-After '
+            self._warn('Graph throttled %d of the %d reads of this $batch scan; they were retried after the Retry-After '
                        'Graph asked for (up to %.1f s)%s.' % (scan.throttled, scan.items, scan.longest_wait,
                                                               '' if not scan.gave_up else ', %d still throttled after %d retries'
                                                               % (scan.gave_up, self.retry_policy.max_retries)))
@@ -376,7 +376,7 @@ class _BatchScan:
         self.recent = collections.deque(maxlen=window)
         self.paused_until = None
         self.items = 0
-        self.throttled = 0
+        self.throttled = 0  # reads throttled at least once
         self.gave_up = 0
         self.longest_wait = 0.0
 
@@ -426,8 +426,9 @@ class _BatchScan:
             self.attempts.pop(path, None)
             error = error_from_response(status, body, 'GET', path) if status >= 400 else None
             return BatchResult(status, body if status < 400 else None, error)
-        self.throttled += 1
         now = self.monotonic()
+        if path not in self.attempts:
+            self.throttled += 1
         retries, first_throttled = self.attempts.get(path, (0, now))
         retries += 1
         delay = self.retry_policy.delay(retries, _header(headers, 'Retry-After'))

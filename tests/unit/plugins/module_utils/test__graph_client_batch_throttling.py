@@ -175,7 +175,7 @@ def test_an_item_still_throttled_after_max_retries_is_returned_as_throttled_not_
     assert results[PATHS[3]].status == 429
     assert isinstance(results[PATHS[3]].error, GraphThrottled)
     assert clock.sleeps == [1.0, 1.0]
-    assert warnings == ['Graph throttled 3 of the 20 requests of this $batch scan; they were retried after the Retry-After Graph '
+    assert warnings == ['Graph throttled 1 of the 20 reads of this $batch scan; they were retried after the Retry-After Graph '
                         'asked for (up to 1.0 s), 1 still throttled after 2 retries.']
 
 
@@ -186,7 +186,7 @@ def test_one_warning_per_scan_not_one_per_batch():
     results = dict(client.iter_batch_get(PATHS, concurrency=2))
 
     assert len(results) == 60 and all(result.ok for result in results.values())
-    assert warnings == ['Graph throttled 3 of the 60 requests of this $batch scan; they were retried after the Retry-After Graph '
+    assert warnings == ['Graph throttled 3 of the 60 reads of this $batch scan; they were retried after the Retry-After Graph '
                         'asked for (up to 1.0 s).']
 
 
