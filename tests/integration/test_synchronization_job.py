@@ -354,10 +354,9 @@ def test_a_new_application_is_waited_for_and_its_job_managed_by_application_id(r
     """application_from_template, then the job through /applications/{id}: the new objects answer 404 for a while."""
     emulator.set_faults({'replication_delay_seconds': 3})
 
+    application = {'template_id': NON_GALLERY_TEMPLATE, 'display_name': 'Job test app'}
     run = run_playbook(playbook(
-        {'name': 'app', 'entra.provisioning.application_from_template': {'template_id': NON_GALLERY_TEMPLATE,
-                                                                          'display_name': 'Job test app'},
-         'register': 'app'},
+        {'name': 'app', 'entra.provisioning.application_from_template': application, 'register': 'app'},
         job_task('job', application_id='{{ app.application.id }}', template_id='scim', state='started'),
         job_task('again', application_id='{{ app.application.id }}', template_id='scim', state='started'),
     ))
