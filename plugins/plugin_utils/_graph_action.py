@@ -51,7 +51,7 @@ class GraphActionBase(ActionBase):
         if validation._deprecations:
             result['deprecations'] = list(validation._deprecations)
 
-        if validation.errors:
+        if validation.error_messages:
             error = validation.errors[0]
             msg = validation.errors.msg
             if isinstance(error, UnsupportedError):
