@@ -38,6 +38,7 @@ from ansible_collections.entra.provisioning.plugins.module_utils._graph_errors i
     error_from_response,
 )
 from ansible_collections.entra.provisioning.plugins.module_utils._graph_options import OptionError
+from ansible_collections.entra.provisioning.plugins.module_utils._polling import poll
 
 USER_AGENT = 'entra.provisioning/0.1.0'
 BATCH_LIMIT = 20  # requests per $batch (C:json-batching, graph-sync-api.md §7.4)
@@ -162,16 +163,19 @@ class GraphClient:
         A new service principal or job can answer 404 (or 403 while grants replicate) for a while
         (graph-sync-api.md §4.4); the docs advise polling every 5-10 s.
         """
-        deadline = self._monotonic() + within
-        delay = 1.0
-        while True:
+        def attempt():
             try:
-                return self.get(path, params=params)
+                return self.get(path, params=params), None
             except GraphError as error:
-                if error.status not in statuses or self._monotonic() + delay > deadline:
+                if error.status not in statuses:
                     raise
-                self._sleep(delay)
-                delay = min(delay * 2, 10.0)
+                return None, error
+
+        outcome = poll(attempt, lambda answer: (answer[1] is None, None), within, sleep=self._sleep, monotonic=self._monotonic)
+        found, error = outcome.last
+        if error is not None:
+            raise error
+        return found
 
     def iter_pages(self, path, params=None):
         """Yield each page (a list) of a collection, following ``@odata.nextLink`` verbatim to the end (C:paging)."""

@@ -26,6 +26,11 @@ from ansible.plugins.action import ActionBase
 
 from ansible_collections.entra.provisioning.plugins.module_utils._task import Task, execute
 
+# Ansible loads action plugins in the controller's main process and forks a worker per task: importing the client
+# (and with it requests) here pays its cost once per playbook instead of once per task. msal stays lazy: it is
+# imported only when a token has to be requested.
+from ansible_collections.entra.provisioning.plugins.module_utils import _graph_client  # noqa: F401 pylint: disable=unused-import
+
 
 class GraphActionBase(ActionBase):
     """Subclasses set ``module_spec`` (see ``_task.module_spec``) and ``module_logic`` (``run(task) -> dict``)."""
