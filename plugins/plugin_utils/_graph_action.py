@@ -7,7 +7,7 @@
 """The base of every action plugin of this collection: runs a module's logic in the controller process.
 
 A module task costs about 0.5 s (a new Python, AnsiballZ, importing msal and requests); the same work in the
-controller costs about 15 ms (shared/anchors/toolchain.md §4). This class gives the task everything
+controller's forked worker costs tens of milliseconds (tests/benchmarks/bench_synchronization_job.py). This class gives the task everything
 ``AnsibleModule`` gives a module: argument validation with the same messages, environment fallbacks (including the
 task's ``environment:`` keyword), ``module_defaults`` (applied by Ansible to the task args), check and diff mode from
 the task, and ``no_log`` values masked in results, warnings and errors.
