@@ -21,6 +21,7 @@ def odata_string(value):
 
 class Directory:
     def __init__(self, emulator):
+        self.emulator = emulator
         info = emulator.info
         self.base = '%s/v1.0' % info['graph_endpoint']
         self.verify = info['ca_path']
@@ -50,8 +51,17 @@ class Directory:
         response.raise_for_status()
         return response.json()
 
+    def delete_job(self, service_principal_id, job_id):
+        response = self.session.delete('%s/servicePrincipals/%s/synchronization/jobs/%s' % (self.base, service_principal_id, job_id),
+                                       verify=self.verify, timeout=30)
+        response.raise_for_status()
+
     def census(self, display_name):
-        """``(applications, service principals, jobs)`` named ``display_name``: what the portal would list."""
+        """``(applications, service principals, jobs)`` named ``display_name``: what the portal would list.
+
+        Turns the emulator's faults off first: a replication delay would hide new objects from this count too.
+        """
+        self.emulator.set_faults({})
         applications = self.applications(display_name)
         service_principals = self.service_principals(display_name)
         jobs = [job for sp in service_principals for job in self.jobs(sp['id'])]
