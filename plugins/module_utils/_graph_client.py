@@ -204,12 +204,13 @@ class GraphClient:
 
         Throttling (429, or 503/504, of an item or of the whole batch) never holds a slot: the throttled items wait for
         their Retry-After and then ride in a later batch, while the other slots keep working. When throttling is
-        sustained (half of the recent items or more), no new paths are taken until Graph's Retry-After has passed,
-        because Graph keeps counting requests sent while a client is throttled (C:throttling).
+        sustained (on average half of each of the last batches, a throttled batch counting whole), no new paths are taken
+        until Graph's Retry-After has passed, because Graph keeps counting requests sent while a client is throttled
+        (C:throttling).
         """
         self._token()  # acquire once, before the worker threads need it
-        scan = _BatchScan(iter(paths), self.retry_policy, self._monotonic, BATCH_LIMIT * max(1, int(concurrency)))
         concurrency = max(1, int(concurrency))
+        scan = _BatchScan(iter(paths), self.retry_policy, self._monotonic, concurrency)
         pending = {}
         with ThreadPoolExecutor(max_workers=concurrency) as pool:
             while True:
@@ -230,7 +231,9 @@ class GraphClient:
                 done, dummy = wait_futures(list(pending), timeout=timeout, return_when=FIRST_COMPLETED)
                 for future in done:
                     chunk = pending.pop(future)
-                    for path, (status, headers, body) in zip(chunk, future.result()):
+                    answers = future.result()
+                    scan.observe(answers)
+                    for path, (status, headers, body) in zip(chunk, answers):
                         result = scan.settle(path, status, headers, body)
                         if result is not None:
                             yield path, result
@@ -362,13 +365,14 @@ class _BatchScan:
     """The bookkeeping of ``iter_batch_get``: which paths to send next, and what to do with each answer.
 
     Throttled paths wait in ``due`` (a heap of (time due, sequence, path)) and go before new paths once due. The
-    outcomes of the last ``window`` items tell sporadic throttling (carry on) from sustained throttling (pause the
-    intake of new paths until the Retry-After has passed).
+    share of throttled items in each of the last ``2 x concurrency`` batches tells sporadic throttling (carry on: the
+    throttled items wait, the rest of the scan goes on) from sustained throttling, as when the tenant's request budget
+    is spent (pause the intake of new paths until the Retry-After has passed).
     """
 
     TRANSIENT = (429, 503, 504)
 
-    def __init__(self, source, retry_policy, monotonic, window):
+    def __init__(self, source, retry_policy, monotonic, concurrency):
         self.source = source
         self.exhausted = False
         self.retry_policy = retry_policy
@@ -377,7 +381,8 @@ class _BatchScan:
         self.ready = []  # throttled paths whose wait is over, sent before any new path
         self.sequence = 0
         self.attempts = {}  # path -> (retries so far, when it was first throttled)
-        self.recent = collections.deque(maxlen=window)
+        self.recent = collections.deque(maxlen=2 * concurrency)  # share of throttled items, per batch
+        self.concurrency = concurrency
         self.paused_until = None
         self.items = 0
         self.throttled = 0  # reads throttled at least once
@@ -422,10 +427,16 @@ class _BatchScan:
                 self.ready.append(heapq.heappop(self.due)[2])
             self.paused_until = None
 
+    def observe(self, answers):
+        """Record the share of throttled items of one batch (a throttled batch is all throttled)."""
+        self.recent.append(sum(1 for status, dummy, dummy2 in answers if status in self.TRANSIENT) / float(len(answers)))
+
+    def sustained(self):
+        return len(self.recent) >= self.concurrency and sum(self.recent) * 2 >= len(self.recent)
+
     def settle(self, path, status, headers, body):
         """The BatchResult of an answer, or None when the path was throttled and will be sent again."""
         transient = status in self.TRANSIENT
-        self.recent.append(transient)
         if not transient:
             self.attempts.pop(path, None)
             error = error_from_response(status, body, 'GET', path) if status >= 400 else None
@@ -444,7 +455,7 @@ class _BatchScan:
         self.longest_wait = max(self.longest_wait, delay)
         self.sequence += 1
         heapq.heappush(self.due, (now + delay, self.sequence, path))
-        if sum(self.recent) * 2 >= len(self.recent) and len(self.recent) >= min(BATCH_LIMIT, self.recent.maxlen):
+        if self.sustained():
             # Sustained throttling: Graph keeps counting while it throttles, so stop adding load until it has passed.
             self.paused_until = max(self.paused_until or now, now + delay)
         return None

@@ -195,3 +195,20 @@ def test_no_warning_without_throttling():
 
     assert len(dict(client.iter_batch_get(PATHS, concurrency=4))) == 60
     assert warnings == []
+
+
+def test_one_throttled_batch_among_several_does_not_stop_the_scan():
+    # Sporadic throttling: one whole batch answered 429 while three others succeed. The scan goes on with new work
+    # and retries the throttled batch after its Retry-After, once everything else is done.
+    paths = ['/servicePrincipals/%03d/synchronization/jobs' % n for n in range(100)]
+    transport = Transport(throttle_once(set()), containers=[Reply(429, None, {'Retry-After': '1'})])
+    client, clock, dummy = make_client(transport)
+
+    results = dict(client.iter_batch_get(paths, concurrency=4))
+
+    assert len(transport.sent) == 6
+    retried = transport.sent[-1]
+    assert retried in transport.sent[:-1]
+    assert set(path for chunk in transport.sent[:-1] for path in chunk) == set(paths)
+    assert clock.sleeps == [1.0]
+    assert len(results) == 100 and all(result.ok for result in results.values())
