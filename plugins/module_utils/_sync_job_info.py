@@ -19,7 +19,9 @@ __metaclass__ = type
 
 import datetime
 import re
+import threading
 
+from queue import Queue
 from urllib.parse import quote
 
 from ansible_collections.entra.provisioning.plugins.module_utils._convert import job_to_result, to_snake
@@ -432,11 +434,45 @@ def _service_principals_of_application(client, application_id):
                                                          '$select': SERVICE_PRINCIPAL_SELECT})
 
 
+class _Raised:
+    def __init__(self, error):
+        self.error = error
+
+
+def read_ahead(iterable):
+    """Iterate ``iterable`` in a thread, one item ahead of the consumer.
+
+    The listing's next page is fetched while the current one is being batched, so listing latency, and a listing page
+    that Graph throttles, no longer stall the batches. At most two pages are held besides the one being consumed.
+    """
+    queue = Queue(maxsize=1)
+    end = object()
+
+    def produce():
+        try:
+            for item in iterable:
+                queue.put(item)
+        except Exception as error:  # pylint: disable=broad-exception-caught  # raised again in the consumer's thread
+            queue.put(_Raised(error))
+        queue.put(end)
+
+    thread = threading.Thread(target=produce, name='entra-listing-read-ahead')
+    thread.daemon = True  # a consumer that stops early leaves it blocked on put(); it must not keep the process alive
+    thread.start()
+    while True:
+        item = queue.get()
+        if item is end:
+            return
+        if isinstance(item, _Raised):
+            raise item.error
+        yield item
+
+
 def _tenant_service_principals(client, odata_filter):
     params = {'$select': SERVICE_PRINCIPAL_SELECT, '$top': SERVICE_PRINCIPAL_PAGE_SIZE}
     if odata_filter:
         params['$filter'] = odata_filter
-    pages = client.iter_pages('/servicePrincipals', params=params)
+    pages = read_ahead(client.iter_pages('/servicePrincipals', params=params))
     try:
         first = next(pages, [])
     except GraphError as error:

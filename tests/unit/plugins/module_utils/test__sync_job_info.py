@@ -7,12 +7,13 @@ __metaclass__ = type
 
 import copy
 import datetime
+import time
 
 import pytest
 
 from ansible_collections.entra.provisioning.plugins.module_utils._convert import job_to_result
 from ansible_collections.entra.provisioning.plugins.module_utils._graph_client import BatchResult
-from ansible_collections.entra.provisioning.plugins.module_utils._graph_errors import error_from_response
+from ansible_collections.entra.provisioning.plugins.module_utils._graph_errors import GraphError, error_from_response
 from ansible_collections.entra.provisioning.plugins.module_utils._sync_job_info import (
     HEALTH_VERDICTS,
     JobScan,
@@ -22,6 +23,7 @@ from ansible_collections.entra.provisioning.plugins.module_utils._sync_job_info 
     job_health,
     job_matches,
     parse_timestamp,
+    read_ahead,
     schema_path,
     summarize,
     template_to_result,
@@ -349,3 +351,35 @@ def test_bad_options_fail_naming_the_option(overrides, option):
 
 def test_good_options_pass():
     check_options(valid(service_principal_id='5F0F4F2C-6A3E-4D0B-9A61-7B1E0C2D3E4F', batch_concurrency=20, stale_after_hours=0))
+
+
+def test_read_ahead_yields_everything_in_order():
+    assert list(read_ahead(iter([[1, 2], [3], []]))) == [[1, 2], [3], []]
+
+
+def test_read_ahead_fetches_the_next_page_before_it_is_asked_for():
+    fetched = []
+
+    def pages():
+        for number in range(3):
+            fetched.append(number)
+            yield [number]
+
+    iterator = read_ahead(pages())
+    assert next(iterator) == [0]
+    deadline = time.monotonic() + 5
+    while len(fetched) < 2 and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert fetched[:2] == [0, 1]
+
+
+def test_read_ahead_raises_the_producers_error_in_the_consumer():
+    def pages():
+        yield [1]
+        raise error_from_response(400, {'error': {'code': 'Request_UnsupportedQuery', 'message': 'bad filter'}}, 'GET', '/servicePrincipals')
+
+    iterator = read_ahead(pages())
+    assert next(iterator) == [1]
+    with pytest.raises(GraphError) as raised:
+        next(iterator)
+    assert raised.value.code == 'Request_UnsupportedQuery'
