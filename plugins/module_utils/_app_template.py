@@ -262,9 +262,18 @@ def wait_for_service_principal(client, application, timeout):
     return sp
 
 
-def list_synchronization_templates(client, sp_id, timeout):
-    """The service principal's synchronization templates; a new service principal may answer 404 for a while."""
+def list_synchronization_templates(client, sp_id, timeout, fresh):
+    """The service principal's synchronization templates (an empty list: the application does not provision).
+
+    A service principal created moments ago may answer 404 here for a while (graph-sync-api.md §4.4): ``fresh`` ones are
+    polled. For one that exists since earlier, a 404 means it has no synchronization at all.
+    """
     path = '/servicePrincipals/%s/synchronization/templates' % sp_id
+    if not fresh:
+        try:
+            return client.list_all(path)
+        except GraphNotFound:
+            return []
 
     def fetch():
         try:
@@ -395,7 +404,7 @@ def run_application_from_template(task):
         application = keep_one_application(client, task, application, template_id, display_name, timeout)
         sp = wait_for_service_principal(client, application, timeout)
 
-    templates = list_synchronization_templates(client, sp['id'], timeout)
+    templates = list_synchronization_templates(client, sp['id'], timeout, fresh=bool(actions))
     result.update(
         application=application_result(application),
         service_principal=service_principal_result(sp),

@@ -189,3 +189,12 @@ def test_an_application_still_replicating_from_an_interrupted_run_is_kept_not_du
     assert len(writes) == 2 and writes[1].startswith('DELETE /applications/') and earlier not in writes[1]
     assert [app['id'] for app in directory.applications(NAME)] == [earlier]
     assert [sp['appId'] for sp in directory.service_principals(NAME)] == [result['application']['app_id']]
+
+
+def test_an_application_without_provisioning_has_no_synchronization_templates(run_playbook):
+    # Dynamics CRM Online: supportedProvisioningTypes is empty (shared/graph-api/applicationtemplates-list.response.json).
+    run = run_playbook(playbook(template_id=None, template_name='Dynamics CRM Online', display_name='CRM'))
+    assert run.rc == 0, run
+    result = run.result(TASK)['result']
+    assert result['synchronization_templates'] == []
+    assert result['default_synchronization_template_id'] is None
