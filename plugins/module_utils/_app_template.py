@@ -326,6 +326,14 @@ def instantiate(client, task, template_id, display_name, timeout):
     return None  # not reached: the loop returns or raises
 
 
+def failure_after_write(error, actions, application):
+    """A failure once the application exists: the task still reports the change it made and what it created."""
+    made = dict(changed=True, actions=actions, application=application_result(application))
+    if isinstance(error, TaskFailure):
+        return TaskFailure(error.msg, **dict(error.result, **made))
+    return TaskFailure(str(error), error=error.to_result(), **made)
+
+
 def keep_one_application(client, task, created, template_id, display_name, timeout):
     """After instantiate: once the new application is listed, make sure it is the only one with its template and name.
 
@@ -401,10 +409,15 @@ def run_application_from_template(task):
             result['diff'] = dict(before=before, after=diff_view(predicted_app, predicted_sp))
             return result
         application = instantiate(client, task, template_id, display_name, timeout)
-        application = keep_one_application(client, task, application, template_id, display_name, timeout)
-        sp = wait_for_service_principal(client, application, timeout)
+        try:
+            application = keep_one_application(client, task, application, template_id, display_name, timeout)
+            sp = wait_for_service_principal(client, application, timeout)
+            templates = list_synchronization_templates(client, sp['id'], timeout, fresh=True)
+        except (TaskFailure, GraphError) as error:
+            raise failure_after_write(error, actions, application)
+    else:
+        templates = list_synchronization_templates(client, sp['id'], timeout, fresh=False)
 
-    templates = list_synchronization_templates(client, sp['id'], timeout, fresh=bool(actions))
     result.update(
         application=application_result(application),
         service_principal=service_principal_result(sp),

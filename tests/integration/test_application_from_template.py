@@ -198,3 +198,23 @@ def test_an_application_without_provisioning_has_no_synchronization_templates(ru
     result = run.result(TASK)['result']
     assert result['synchronization_templates'] == []
     assert result['default_synchronization_template_id'] is None
+
+
+def test_a_timeout_after_instantiate_reports_the_change_and_a_rerun_adopts(run_playbook, fresh_emulator, directory):
+    fresh_emulator.set_faults({'replication_delay_seconds': 6})
+    run = run_playbook(playbook(wait_timeout=1))
+    assert run.rc != 0
+    failed = run.result(TASK)['result']
+    assert 'has no readable service principal after 1 s' in failed['msg']
+    assert failed['changed'] is True and failed['actions'] == ['instantiate']
+    created = failed['application']['id']
+    assert created
+
+    fresh_emulator.set_faults({})
+    fresh_emulator.clear_log()
+    rerun = run_playbook(playbook())
+    assert rerun.rc == 0, rerun
+    assert rerun.result(TASK)['status'] == 'ok'
+    assert rerun.result(TASK)['result']['application']['id'] == created
+    assert graph_writes(fresh_emulator.requests_log()) == []
+    assert [app['id'] for app in directory.applications(NAME)] == [created]

@@ -13,6 +13,7 @@ from ansible_collections.entra.provisioning.plugins.module_utils._app_template i
     check_options,
     default_synchronization_template,
     diff_view,
+    failure_after_write,
     instantiate_may_have_created,
     matching_applications,
     odata_string,
@@ -223,3 +224,19 @@ class TestResults:
                     'schema': {'synchronizationRules': [{'name': 'USER_TO_USER'}]}}
         assert synchronization_template_result(template) == dict(id='scim', default=True, factory_tag='CustomSCIM',
                                                                  description=None)
+
+
+class TestFailureAfterWrite:
+    APP = INSTANTIATED['application']
+
+    def test_a_failure_after_instantiate_still_reports_the_change(self):
+        failure = failure_after_write(TaskFailure('no service principal yet', hint='x'), ['instantiate'], self.APP)
+        assert failure.msg == 'no service principal yet'
+        assert failure.result['changed'] is True and failure.result['actions'] == ['instantiate']
+        assert failure.result['application']['id'] == self.APP['id'] and failure.result['hint'] == 'x'
+
+    def test_a_graph_error_after_instantiate_keeps_its_details(self):
+        error = error_from_response(503, {'error': {'code': 'ServiceUnavailable', 'message': 'try later'}}, 'GET', '/servicePrincipals')
+        failure = failure_after_write(error, ['instantiate'], self.APP)
+        assert failure.msg == str(error)
+        assert failure.result['error']['code'] == 'ServiceUnavailable' and failure.result['changed'] is True
