@@ -86,7 +86,11 @@ notes:
     replication delay, and adopts it; it retries instantiate once only when nothing appeared within O(wait_timeout).
     It never creates a second application with the same name.
   - A run interrupted at any point converges when run again, because the application is always found by its template
-    and display name before anything is created.
+    and display name before anything is created. A run that is interrupted right after instantiate and run again at
+    once cannot see the new application yet (Entra lists new objects with a delay); it instantiates, then finds both,
+    deletes the one it has just created and keeps the earlier one.
+  - When a wait times out after the application was created, the task fails but still reports C(changed), RV(actions)
+    and RV(application); running it again adopts the application.
   - Deleted applications stay in the tenant's deleted items for 30 days, where they can be restored; this module
     does not purge them.
   - 'Permissions: reading templates needs any valid token; reading applications and service principals needs
