@@ -76,8 +76,8 @@ def test_client_secret_reads_graph_with_one_token_request(fresh_emulator, cache_
 def test_client_certificate(fresh_emulator, cache_path, tmp_path, password):
     key, certificate = new_key_and_certificate('entra-provisioning-test')
     client_id = str(uuid.uuid4())
-    fresh_emulator.register_app(**dict(client_id=client_id, roles=READER_ROLES,
-                                     certificate_pem=certificate.public_bytes(serialization.Encoding.PEM).decode()))
+    fresh_emulator.register_app(client_id=client_id, roles=READER_ROLES,
+                                certificate_pem=certificate.public_bytes(serialization.Encoding.PEM).decode())
     encryption = serialization.BestAvailableEncryption(password.encode()) if password else serialization.NoEncryption()
     pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, encryption)
     pem_path = tmp_path / 'client.pem'
@@ -93,8 +93,8 @@ def test_federated_token_file(fresh_emulator, cache_path, tmp_path):
     subject = 'repo:contoso/provisioning:ref:refs/heads/main'
     client_id = str(uuid.uuid4())
     public_pem = issuer_key.public_key().public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
-    fresh_emulator.register_app(**dict(client_id=client_id, roles=READER_ROLES, federated_credentials=[
-        dict(issuer=issuer, subject=subject, issuer_public_key_pem=public_pem.decode())]))
+    fresh_emulator.register_app(client_id=client_id, roles=READER_ROLES, federated_credentials=[
+        dict(issuer=issuer, subject=subject, issuer_public_key_pem=public_pem.decode())])
     now = datetime.datetime.now(datetime.timezone.utc)
     assertion = jwt.encode(dict(iss=issuer, sub=subject, aud='api://AzureADTokenExchange', iat=now,
                                 exp=now + datetime.timedelta(minutes=10)), issuer_key, algorithm='RS256')
@@ -146,7 +146,7 @@ def test_unknown_client_gives_entra_error(fresh_emulator, cache_path):
 
 def test_missing_permission_names_it(fresh_emulator, cache_path):
     client_id = str(uuid.uuid4())
-    fresh_emulator.register_app(**dict(client_id=client_id, client_secret='reader-secret', roles=READER_ROLES))
+    fresh_emulator.register_app(client_id=client_id, client_secret='reader-secret', roles=READER_ROLES)
     client = make_client(base_params(fresh_emulator, cache_path, client_id=client_id, client_secret='reader-secret'))
     sp = client.list_all('/servicePrincipals', params={'$top': '1'})
     path = '/servicePrincipals/%s/synchronization/jobs' % (sp[0]['id'] if sp else uuid.uuid4())
