@@ -59,8 +59,15 @@ if [ -z "${ENTRA_TEST_QUICK:-}" ]; then
     step "ansible-test sanity, ansible-core $(python -c 'import ansible; print(ansible.__version__)')"
     HOME=$AT_HOME ansible-test sanity --python 3.11 --color no
 
-    PY312=$(command -v python3.12 || true)
-    if [ -n "$PY312" ] && "$PY312" --version >/dev/null 2>&1; then
+    # The newest ansible-core needs Python 3.12; the machine image carries it through pyenv.
+    PY312=
+    for candidate in "$(command -v python3.12 || true)" "${PYENV_ROOT:-$HOME/.pyenv}"/versions/3.12*/bin/python3.12; do
+        if [ -n "$candidate" ] && [ -x "$candidate" ] && "$candidate" --version >/dev/null 2>&1; then
+            PY312=$candidate
+            break
+        fi
+    done
+    if [ -n "$PY312" ]; then
         VENV_NEW=$CACHE/venv-py312
         [ -x "$VENV_NEW/bin/python" ] || "$PY312" -m venv "$VENV_NEW"
         "$VENV_NEW/bin/python" -m pip install -q --disable-pip-version-check 'ansible-core<2.22' 2>&1 | grep -v "is ignored: it is neither" || true
@@ -72,8 +79,8 @@ if [ -z "${ENTRA_TEST_QUICK:-}" ]; then
     fi
 fi
 
-step "ansible-test units"
-HOME=$AT_HOME ansible-test units --python 3.11 --color no
+step "ansible-test units (the collection's unit tests)"
+HOME=$AT_HOME ansible-test units --python 3.11 --color no tests/unit/plugins/
 
 step "antsibull-changelog lint"
 antsibull-changelog lint
@@ -86,5 +93,5 @@ if [ -d roles ] && [ -n "$(ls roles 2>/dev/null)" ]; then
     ansible-lint --nocolor
 fi
 
-step "pytest: integration tests (real msal and requests against the Graph emulator over HTTPS)"
-python -m pytest tests/integration -p no:cacheprovider -q
+step "pytest: the emulator's own tests, and the integration tests (real msal and requests against the emulator over HTTPS)"
+python -m pytest tests/unit/emulator tests/integration -p no:cacheprovider -q
