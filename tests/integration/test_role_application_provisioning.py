@@ -54,12 +54,18 @@ KEEP = 'Keep the result'
 
 @pytest.fixture
 def tenant(fresh_emulator):
+    # The emulator is shared by the session and its reset keeps settings: put the cycle length back for later tests.
+    before = fresh_emulator.control('PUT', '/settings', {})['cycle_seconds']
     fresh_emulator.control('PUT', '/settings', {'cycle_seconds': CYCLE_SECONDS})
-    return Directory(fresh_emulator)
+    yield Directory(fresh_emulator)
+    fresh_emulator.control('PUT', '/settings', {'cycle_seconds': before})
 
 
 @pytest.fixture
-def provision(run_playbook):
+def provision(run_playbook, tenant):
+    """Runs ROLE_PLAYBOOK; ``tenant`` makes the emulator's cycles short, so waiting for the first one takes seconds."""
+    del tenant
+
     def run(check=False, diff=False, verbosity=0, state='present', playbook=ROLE_PLAYBOOK):
         return run_playbook(playbook, check=check, diff=diff, verbosity=verbosity, extra_vars=dict(state=state),
                             env=dict(SCIM_TOKEN=SCIM_TOKEN))
@@ -294,7 +300,7 @@ def test_teardown_pauses_deletes_the_job_then_the_application(provision, fresh_e
     assert graph_writes(fresh_emulator.requests_log()) == []
 
 
-def test_secrets_never_appear_in_the_output_even_at_vvvv(provision, fresh_emulator):
+def test_secrets_never_appear_in_the_output_even_at_vvvv(provision, fresh_emulator, tenant):
     client_secret = fresh_emulator.connection_env()['AZURE_CLIENT_SECRET']
     run = provision(verbosity=4, diff=True)
     assert run.rc == 0, run
