@@ -12,6 +12,8 @@ import math
 import os
 import sys
 
+import pytest
+
 from emulator_directory import Directory
 from graph_emulator.seeding import JOB_STATES
 
@@ -32,6 +34,17 @@ EXPECTED_HEALTH = {
 
 
 # --- helpers ----------------------------------------------------------------------------------------------------------
+
+@pytest.fixture(autouse=True)
+def slow_cycles(request):
+    """Provisioning cycles of 40 minutes, the emulator's default, so that seeded jobs keep the state they were seeded in.
+
+    The emulator's reset() keeps run-time settings, and other tests speed cycles up (PUT /settings cycle_seconds),
+    which would let a NotRun job finish its first cycle during the test.
+    """
+    if 'emulator' in request.fixturenames:
+        request.getfixturevalue('emulator').control('PUT', '/settings', {'cycle_seconds': 2400})
+
 
 def playbook(*tasks):
     """A one-play playbook; JSON is YAML, and it spares the tests YAML quoting."""
