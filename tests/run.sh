@@ -93,5 +93,9 @@ if [ -d roles ] && [ -n "$(ls roles 2>/dev/null)" ]; then
     ansible-lint --nocolor
 fi
 
-step "pytest: the emulator's own tests, and the integration tests (real msal and requests against the emulator over HTTPS)"
-python -m pytest tests/unit/emulator tests/integration -p no:cacheprovider -q
+step "pytest: the Graph emulator's own tests"
+python -m pytest tests/unit/emulator -p no:cacheprovider -q
+
+# Last, so that its summary line closes the run.
+step "pytest: integration tests (real msal and requests against the emulator over HTTPS, real ansible-playbook runs)"
+python -m pytest tests/integration -p no:cacheprovider -q
