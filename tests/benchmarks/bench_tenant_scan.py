@@ -243,9 +243,13 @@ def run(settings, concurrency=4, with_playbook=True, with_memory=True, progress=
         seeded = emulator.seed(settings['service_principals'], settings['with_jobs'], seed=4)
         bench = Bench(scratch, emulator, concurrency)
         throttle = dict(action='throttle', probability=settings['throttle_probability'], retry_after=settings['retry_after'])
+        # Two readings of "10% of requests throttled": each request with probability 0.1 (a read can be throttled
+        # several times in a row, and its batch too), and exactly every 10th request (the same rate, without streaks).
+        every_tenth = dict(action='throttle', every=int(round(1 / settings['throttle_probability'])), retry_after=settings['retry_after'])
         scenarios = (
             ('no faults', {'latency_ms': settings['latency_ms']}),
             ('10% throttled', {'latency_ms': settings['latency_ms'], 'seed': 7, 'rules': [throttle]}),
+            ('every 10th throttled', {'latency_ms': settings['latency_ms'], 'rules': [every_tenth]}),
         )
         truth = None
         for name, faults in scenarios:
@@ -321,12 +325,19 @@ def report(figures):
         'Floor of the design: (%d listing pages + %d batches / %d) x %d ms = %.2f s'
         % (figures['listing_pages'], figures['batches'], figures['concurrency'], figures['latency_ms'], figures['floor_seconds']),
     ]
-    for name in ('no faults', '10% throttled'):
+    for name in ('no faults', '10% throttled', 'every 10th throttled'):
         scenario = figures['scenarios'].get(name)
         if not scenario:
             continue
-        lines += ['', '%s%s' % (name, ' (%d%% of requests answered 429, Retry-After %s s)' % (
-            figures['throttle_probability'] * 100, figures['retry_after']) if 'rules' in scenario['faults'] else ''),
+        rule = (scenario['faults'].get('rules') or [{}])[0]
+        if 'every' in rule:
+            throttling = ' (every %dth request answered 429, Retry-After %s s)' % (rule['every'], figures['retry_after'])
+        elif rule:
+            throttling = ' (%d%% of requests answered 429 at random, Retry-After %s s)' % (figures['throttle_probability'] * 100,
+                                                                                          figures['retry_after'])
+        else:
+            throttling = ''
+        lines += ['', name + throttling,
             '  %-30s %9s %14s %12s %10s %6s %8s' % ('', 'wall (s)', 'HTTP requests', 'batch items', 'throttled', 'jobs', 'writes')]
         rows = [('module (in process)', scenario['module']), ('baseline (GET per SP, in a row)', scenario['baseline'])]
         for label, item in rows:
