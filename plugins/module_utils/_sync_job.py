@@ -197,6 +197,22 @@ def find_job(jobs, template_id, job_id=None):
     return matches[0] if matches else None
 
 
+def job_to_keep(jobs, created_id, template_id):
+    """After this run created job ``created_id``: the job of ``jobs`` (a fresh list) to keep, None while the new job
+    is not listed yet.
+
+    Graph has no idempotency key and lists a new job only after a while (graph-sync-api.md §4.3, §4.4, §8.5): a run
+    killed right after its create and run again at once does not see the first job, and creates a second. Once the
+    new job is listed, an earlier job of the template (``find_job``'s rules) is kept instead of it; the new one is the
+    duplicate. Several earlier ones fail as ``find_job`` does, listing them.
+    """
+    created = [job for job in jobs if job.get('id') == created_id]
+    if not created:
+        return None
+    earlier = find_job([job for job in jobs if job.get('id') != created_id], template_id)
+    return earlier if earlier is not None else created[0]
+
+
 def is_running(job):
     """Whether the job's schedule runs it: ``start`` must not be sent to such a job (graph-sync-api.md §8.8)."""
     status = job.get('status') or {}
@@ -499,7 +515,7 @@ def _act_once(client, desired, jobs_path, job, action, warn):
         body = dict(templateId=desired.template_id)
         if desired.settings:
             body['synchronizationJobSettings'] = [dict(name=name, value=value) for name, value in sorted(desired.settings.items())]
-        created = create_job(client, desired, jobs_path, body)
+        created = create_job(client, desired, jobs_path, body, warn)
         if created.get('templateId') != desired.template_id:
             warn('Graph created job %s with template %s, not %s: later runs find it under either name; use template_id: %s '
                  'to match what Graph shows.' % (created.get('id'), created.get('templateId'), desired.template_id,
@@ -524,8 +540,12 @@ def _act_once(client, desired, jobs_path, job, action, warn):
     return job
 
 
-def create_job(client, desired, jobs_path, body):
-    """POST the job; after a timeout or 5xx, look again before anything else (a POST is never repeated blindly)."""
+def create_job(client, desired, jobs_path, body, warn):
+    """POST the job; after a timeout or 5xx, look again before anything else (a POST is never repeated blindly).
+
+    After a successful POST, once the new job is listed, an earlier job of the template wins over it
+    (``keep_one_job``).
+    """
     try:
         created = client.write('POST', jobs_path, body=body)
     except GraphError as error:
@@ -534,9 +554,52 @@ def create_job(client, desired, jobs_path, body):
         existing = find_job(client.list_all(jobs_path), desired.template_id)
         if existing is None:
             raise
-        created = existing
+        # Whether this job is ours or an earlier one is unknown: it is adopted as it is.
+        return client.get_eventually('%s/%s' % (jobs_path, existing['id']), within=REPLICATION_TIMEOUT)
     # The new job can answer 404 for a while (graph-sync-api.md §8.11): wait until it can be addressed.
-    return client.get_eventually('%s/%s' % (jobs_path, created['id']), within=REPLICATION_TIMEOUT)
+    created = client.get_eventually('%s/%s' % (jobs_path, created['id']), within=REPLICATION_TIMEOUT)
+    return keep_one_job(client, desired, jobs_path, created, warn)
+
+
+def keep_one_job(client, desired, jobs_path, created, warn, sleep=time.sleep, monotonic=time.monotonic):
+    """List the jobs until the one this run created is listed; if an earlier job of the template is there too, delete
+    the one this run created (never an earlier one) and return the earlier one (see ``job_to_keep``)."""
+    created_id = created['id']
+
+    def listed(jobs):
+        return any(job.get('id') == created_id for job in jobs), None
+
+    outcome = poll(lambda: client.list_all(jobs_path), listed, REPLICATION_TIMEOUT, sleep, monotonic)
+    if not outcome.reached:
+        warn('job %s was not listed among the jobs of %s %s within %d s, so this run could not check that an interrupted '
+             'earlier run had not created a job of template %s moments before; if a later run reports several jobs, delete '
+             'the extra one.' % (created_id, desired.parent_option, desired.parent_id, REPLICATION_TIMEOUT, desired.template_id))
+        return created
+    done = dict(changed=True, actions=['create'], job=job_to_result(created))
+    try:
+        keep = job_to_keep(outcome.last, created_id, desired.template_id)
+    except TaskFailure as failure:
+        _delete_created(client, jobs_path, created_id, done)
+        raise TaskFailure('%s Job %s, which this run had just created, was deleted again.' % (failure.msg, created_id),
+                          **dict(failure.result, changed=False, actions=[]))
+    if keep['id'] == created_id:
+        return created
+    _delete_created(client, jobs_path, created_id, done)
+    warn('job %s of template %s appeared on %s %s while this run created job %s: an earlier run was interrupted right '
+         'after creating it, before Graph listed it. Deleted job %s, which this run had just created, and kept job %s.'
+         % (keep['id'], keep.get('templateId'), desired.parent_option, desired.parent_id, created_id, created_id, keep['id']))
+    return keep
+
+
+def _delete_created(client, jobs_path, created_id, done):
+    try:
+        client.write('DELETE', '%s/%s' % (jobs_path, created_id))
+    except GraphNotFound:
+        pass  # already gone
+    except GraphError as error:
+        raise TaskFailure('job %s, which this run created, duplicates an earlier job of the template, and deleting it '
+                          'failed: %s. Delete it (state=absent with job_id), then run again.' % (created_id, error),
+                          error=error.to_result(), **done)
 
 
 def validate_saved_credentials(client, path, job):

@@ -148,7 +148,10 @@ notes:
     therefore fails after that minute, with a message that names the option.
   - B(Partial failure.) If a run stops between two writes (for example the job is created but start fails), the next
     run finds the job by its template and completes the work. After a timeout or a server error on create, the module
-    looks for the job before anything else and never sends a second create blindly.
+    looks for the job before anything else and never sends a second create blindly. After it creates a job, once the
+    job is listed, it deletes that job again (with a warning naming both ids) if an earlier job of the template is
+    listed too, which happens when a run killed right after its create is run again before Graph lists the first job,
+    and manages the earlier job instead.
   - B(No in-place update.) Graph documents no update of a job; its schedule and interval are chosen by the template.
     Only the run state is managed.
   - 'Permissions: reading jobs needs C(Synchronization.Read.All); creating, starting, pausing, restarting, deleting

@@ -157,7 +157,7 @@ def test_check_mode_after_provisioning_changes_nothing(provision, fresh_emulator
 # New objects answer 404 (and are not listed) for REPLICATION seconds. The re-run starts at once, while the killed
 # run's new application is still replicating: application_from_template must then keep one application. After a kill
 # at job creation the re-run waits for the job to replicate: re-running at once during that window is the case of
-# test_rerun_while_the_killed_runs_job_replicates (a known gap of synchronization_job).
+# test_rerun_while_the_killed_runs_job_replicates (synchronization_job must then keep one job).
 REPLICATION = 2
 KILL_POINTS = [
     ('instantiate', re.compile(r'^POST /applicationTemplates/[^/]+/instantiate$'), 0),
@@ -243,9 +243,6 @@ def test_a_run_killed_after_a_write_converges_when_run_again(point, pattern, rer
     assert tenant.census(NAME)[0] == [application]
 
 
-@pytest.mark.xfail(strict=True, reason='synchronization_job lists jobs before POSTing one, but a job created moments '
-                   'ago by a killed run is not listed yet; it should check for a duplicate after its own create '
-                   '(as application_from_template does) and delete the job it just created')
 def test_rerun_while_the_killed_runs_job_replicates(provision, run_playbook, fresh_emulator, tenant):
     # An application and service principal that replicated long ago, without a job; new jobs stay unlisted for 10 s,
     # longer than the re-run needs to reach its job lookup.
@@ -256,9 +253,25 @@ def test_rerun_while_the_killed_runs_job_replicates(provision, run_playbook, fre
     fresh_emulator.advance_clock(60)  # the application and service principal are old: only the new job replicates
     job_create = KILL_POINTS[2][1]
     assert run_until_write_then_kill(run_playbook, fresh_emulator, job_create)
+    fresh_emulator.clear_log()
+
     rerun = provision()
+
     assert rerun.rc == 0, rerun
-    assert_one_of_each(tenant)
+    writes = graph_writes(fresh_emulator.requests_log())
+    dummy, dummy, kept = assert_one_of_each(tenant)
+    jobs_path = '/servicePrincipals/%s/synchronization/jobs' % sp['id']
+    assert 'POST %s' % jobs_path in writes, 'the re-run saw the killed run\'s job: the test proves nothing'
+    # The re-run deleted the job it created (its only DELETE), kept the killed run's job, and started that one.
+    deleted = [write.rsplit('/', 1)[1] for write in writes if write.startswith('DELETE %s/' % jobs_path)]
+    assert len(deleted) == 1 and deleted[0] != kept['id'], writes
+    assert writes == ['POST %s' % jobs_path, 'DELETE %s/%s' % (jobs_path, deleted[0]),
+                      'POST %s/%s/validateCredentials' % (jobs_path, kept['id']), 'POST %s/%s/start' % (jobs_path, kept['id'])]
+    assert role_result(rerun)['job']['id'] == kept['id']
+    job_task_name = 'Create the provisioning job, validate the credentials, start it and wait'
+    job_task = [entry for entry in rerun.results if entry['task'].endswith(job_task_name)][-1]
+    warnings = job_task['result'].get('warnings', [])
+    assert any(kept['id'] in warning and deleted[0] in warning for warning in warnings), warnings
 
 
 def test_replication_delay_and_instantiate_error_faults(provision, fresh_emulator, tenant):

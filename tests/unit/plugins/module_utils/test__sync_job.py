@@ -12,12 +12,15 @@ from ansible_collections.entra.provisioning.plugins.module_utils._sync_job impor
     find_job,
     is_running,
     job_diff,
+    job_to_keep,
+    keep_one_job,
     plan_job_actions,
     quarantine_message,
     settings_drift,
     wait_baseline,
     wait_outcome,
 )
+from ansible_collections.entra.provisioning.plugins.module_utils._graph_errors import GraphError
 from ansible_collections.entra.provisioning.plugins.module_utils._task import TaskFailure
 
 SP_ID = '5f0f4f2c-6a3e-4d0b-9a61-7b1e0c2d3e4f'
@@ -204,6 +207,138 @@ def test_find_job_fails_on_ambiguity_and_lists_the_ids():
     assert 'scim.aaa, scim.bbb' in failure.value.msg
     assert 'set job_id' in failure.value.msg
     assert failure.value.result['job_ids'] == ['scim.aaa', 'scim.bbb']
+
+
+# --- one job after a create (a re-run inside the replication window of a killed run's job) -------------------------
+
+OURS = 'scim.0000000000000000000000000000000b'
+EARLIER = 'scim.0000000000000000000000000000000a'
+
+
+def test_job_to_keep_waits_until_the_new_job_is_listed():
+    # A job created moments ago is not listed yet (graph-sync-api.md §4.4): nothing can be decided.
+    assert job_to_keep([], OURS, 'scim') is None
+    assert job_to_keep([graph_job(job_id=EARLIER)], OURS, 'scim') is None
+
+
+def test_job_to_keep_keeps_the_new_job_when_it_is_the_only_one_of_its_template():
+    jobs = [graph_job(template='Azure2Azure', job_id='Azure2Azure.1'), graph_job(job_id=OURS)]
+
+    assert job_to_keep(jobs, OURS, 'scim')['id'] == OURS
+
+
+def test_job_to_keep_prefers_the_earlier_job_of_the_template():
+    jobs = [graph_job(job_id=OURS), graph_job(job_id=EARLIER)]
+
+    assert job_to_keep(jobs, OURS, 'SCIM')['id'] == EARLIER
+
+
+def test_job_to_keep_uses_find_jobs_template_rules():
+    # A job created under the derived template is of the template the task names (template_matches).
+    ours = graph_job(template='customappssoOutDelta', job_id='customappssoOutDelta.b')
+    earlier = graph_job(template='customappssoOutDelta', job_id='customappssoOutDelta.a')
+    other = graph_job(template='customappssoRoleIn', job_id='customappssoRoleIn.c')
+
+    assert job_to_keep([ours, other, earlier], ours['id'], 'customappsso')['id'] == earlier['id']
+    assert job_to_keep([ours, other], ours['id'], 'customappsso')['id'] == ours['id']
+
+
+def test_job_to_keep_fails_on_several_earlier_jobs_and_lists_them():
+    jobs = [graph_job(job_id=OURS), graph_job(job_id=EARLIER), graph_job(job_id='scim.c')]
+
+    with pytest.raises(TaskFailure) as failure:
+        job_to_keep(jobs, OURS, 'scim')
+
+    assert failure.value.result['job_ids'] == [EARLIER, 'scim.c']
+
+
+class FakeJobsClient:
+    """Lists scripted pages of jobs one read at a time (the last one repeats); records writes."""
+
+    def __init__(self, listings, delete_error=None):
+        self.listings = list(listings)
+        self.writes = []
+        self.delete_error = delete_error
+
+    def list_all(self, path):
+        assert path == JOBS_PATH
+        return self.listings.pop(0) if len(self.listings) > 1 else self.listings[0]
+
+    def write(self, method, path, body=None):
+        self.writes.append((method, path, body))
+        if self.delete_error is not None:
+            raise self.delete_error
+
+
+JOBS_PATH = '/servicePrincipals/%s/synchronization/jobs' % SP_ID
+
+
+def keep_one(client, warnings):
+    sleeps = []
+    clock = [0.0]
+
+    def sleep(seconds):
+        sleeps.append(seconds)
+        clock[0] += seconds
+
+    kept = keep_one_job(client, desired(), JOBS_PATH, graph_job(job_id=OURS), warnings.append, sleep=sleep,
+                        monotonic=lambda: clock[0])
+    return kept, sleeps
+
+
+def test_keep_one_job_deletes_the_job_it_created_and_adopts_the_earlier_one():
+    # The earlier job of a killed run shows up once ours is listed too.
+    client = FakeJobsClient([[], [graph_job(job_id=EARLIER)], [graph_job(job_id=EARLIER), graph_job(job_id=OURS)]])
+    warnings = []
+
+    kept, sleeps = keep_one(client, warnings)
+
+    assert kept['id'] == EARLIER
+    assert client.writes == [('DELETE', '%s/%s' % (JOBS_PATH, OURS), None)]
+    assert len(sleeps) == 2
+    assert len(warnings) == 1 and EARLIER in warnings[0] and OURS in warnings[0] and 'interrupted' in warnings[0]
+
+
+def test_keep_one_job_keeps_the_job_it_created_when_it_is_alone():
+    client = FakeJobsClient([[graph_job(job_id=OURS)]])
+    warnings = []
+
+    kept, sleeps = keep_one(client, warnings)
+
+    assert kept['id'] == OURS and client.writes == [] and warnings == [] and sleeps == []
+
+
+def test_keep_one_job_gives_up_waiting_for_the_listing_with_a_warning():
+    client = FakeJobsClient([[]])
+    warnings = []
+
+    kept, sleeps = keep_one(client, warnings)
+
+    assert kept['id'] == OURS and client.writes == []
+    assert sum(sleeps) == pytest.approx(60.0)
+    assert len(warnings) == 1 and OURS in warnings[0] and 'could not check' in warnings[0]
+
+
+def test_keep_one_job_with_several_earlier_jobs_deletes_its_own_and_fails_listing_them():
+    client = FakeJobsClient([[graph_job(job_id=EARLIER), graph_job(job_id='scim.c'), graph_job(job_id=OURS)]])
+
+    with pytest.raises(TaskFailure) as failure:
+        keep_one(client, [])
+
+    assert client.writes == [('DELETE', '%s/%s' % (JOBS_PATH, OURS), None)]
+    assert failure.value.result['job_ids'] == [EARLIER, 'scim.c'] and failure.value.result['changed'] is False
+    assert 'set job_id' in failure.value.msg and OURS in failure.value.msg
+
+
+def test_keep_one_job_reports_the_created_job_when_its_delete_fails():
+    error = GraphError(500, 'InternalServerError', 'boom', method='DELETE', path='%s/%s' % (JOBS_PATH, OURS))
+    client = FakeJobsClient([[graph_job(job_id=EARLIER), graph_job(job_id=OURS)]], delete_error=error)
+
+    with pytest.raises(TaskFailure) as failure:
+        keep_one(client, [])
+
+    assert OURS in failure.value.msg and failure.value.result['changed'] is True
+    assert failure.value.result['actions'] == ['create'] and failure.value.result['job']['id'] == OURS
 
 
 def test_is_running():
