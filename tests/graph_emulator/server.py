@@ -173,9 +173,10 @@ class EmulatorServer:
             seeding.seed_service_principals(self, self.config.seed_service_principals, self.config.seed_with_jobs, seed=self.config.seed)
 
     def reset(self, keep_faults=False, keep_apps=False, keep_log=False):
-        """Back to the start-up state (directory, synchronization, apps, faults, log)."""
+        """Back to the start-up state (directory, synchronization, settings, apps, faults, log)."""
         on_reset = self.hook("on_reset")
         with self.store.lock:
+            self.restore_settings()
             self.store.clear_directory()
             self.store.application_templates.clear()
             if on_reset is not None:
@@ -189,6 +190,16 @@ class EmulatorServer:
             self.set_faults(self.config.faults)
         if not keep_log:
             self.log.clear()
+
+    def restore_settings(self):
+        """The run-time settings (``PUT /_emulator/settings``, the clock's acceleration) back to their start-up values.
+
+        The clock's time is not rewound: it only moves forward.
+        """
+        self.store.settings.cycle_seconds = self.config.cycle_seconds
+        self.tokens.token_lifetime = self.config.token_lifetime
+        if self.clock.acceleration != self.config.clock_acceleration:
+            self.clock.set_acceleration(self.config.clock_acceleration)
 
     # -- lifecycle ----------------------------------------------------------------------
 

@@ -54,7 +54,7 @@ KEEP = 'Keep the result'
 
 @pytest.fixture
 def tenant(fresh_emulator):
-    # The emulator is shared by the session and its reset keeps settings: put the cycle length back for later tests.
+    # The emulator is shared by the session and not every test resets it: put the cycle length back for later tests.
     before = fresh_emulator.control('PUT', '/settings', {})['cycle_seconds']
     fresh_emulator.control('PUT', '/settings', {'cycle_seconds': CYCLE_SECONDS})
     yield Directory(fresh_emulator)

@@ -39,7 +39,7 @@ EXPECTED_HEALTH = {
 def slow_cycles(request):
     """Provisioning cycles of 40 minutes, the emulator's default, so that seeded jobs keep the state they were seeded in.
 
-    The emulator's reset() keeps run-time settings, and other tests speed cycles up (PUT /settings cycle_seconds),
+    The emulator is shared by the session, and tests that do not reset it speed cycles up (PUT /settings cycle_seconds),
     which would let a NotRun job finish its first cycle during the test.
     """
     if 'emulator' in request.fixturenames:

@@ -279,6 +279,29 @@ def test_control_register_app_and_clock(emulator, session):
     assert state["acceleration"] == 1.0
 
 
+def test_reset_restores_the_start_up_settings(tmp_path_factory):
+    """Run-time changes through the control API do not survive POST /_emulator/reset: tests stay isolated."""
+    from conftest import start_emulator  # pylint: disable=import-outside-toplevel
+    server = start_emulator(tmp_path_factory, cycle_seconds=600, token_lifetime=1200, clock_acceleration=2)
+    try:
+        with VerifyingSession(server.ca_path) as control:
+            control_url = server.url + "/_emulator"
+            changed = control.put(control_url + "/settings", json={"cycle_seconds": 3, "token_lifetime": 60}).json()
+            assert changed == {"cycle_seconds": 3, "token_lifetime": 60}
+            assert control.post(control_url + "/clock", json={"acceleration": 10}).json()["acceleration"] == 10
+            assert control.patch(control_url + "/synchronization/settings", json={"page_size": 1}).json()["page_size"] == 1
+
+            assert control.post(control_url + "/reset", json={}).status_code == 200
+
+            info = control.get(control_url + "/info").json()
+            assert (info["cycle_seconds"], info["token_lifetime"]) == (600, 1200)
+            assert control.put(control_url + "/settings", json={}).json() == {"cycle_seconds": 600, "token_lifetime": 1200}
+            assert control.get(control_url + "/clock").json()["acceleration"] == 2
+            assert control.get(control_url + "/synchronization/settings").json()["page_size"] is None
+    finally:
+        server.stop()
+
+
 # -- the CLI and testing.py ----------------------------------------------------------------
 
 def test_emulator_process_starts_serves_and_stops(tmp_path):
