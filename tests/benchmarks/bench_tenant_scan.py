@@ -333,12 +333,12 @@ def report(figures):
         if 'every' in rule:
             throttling = ' (every %dth request answered 429, Retry-After %s s)' % (rule['every'], figures['retry_after'])
         elif rule:
-            throttling = ' (%d%% of requests answered 429 at random, Retry-After %s s)' % (figures['throttle_probability'] * 100,
-                                                                                          figures['retry_after'])
+            throttling = ' (%d%% of requests answered 429 at random, Retry-After %s s)' % (
+                figures['throttle_probability'] * 100, figures['retry_after'])
         else:
             throttling = ''
-        lines += ['', name + throttling,
-            '  %-30s %9s %14s %12s %10s %6s %8s' % ('', 'wall (s)', 'HTTP requests', 'batch items', 'throttled', 'jobs', 'writes')]
+        header = '  %-30s %9s %14s %12s %10s %6s %8s' % ('', 'wall (s)', 'HTTP requests', 'batch items', 'throttled', 'jobs', 'writes')
+        lines += ['', name + throttling, header]
         rows = [('module (in process)', scenario['module']), ('baseline (GET per SP, in a row)', scenario['baseline'])]
         for label, item in rows:
             lines.append('  %-30s %9.2f %14d %12d %10d %6d %8d' % (label, item['seconds'], item['http_requests'], item['batch_items'],
