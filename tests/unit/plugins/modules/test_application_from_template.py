@@ -5,45 +5,37 @@
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
+import functools
 import json
 
 import pytest
 
-from ansible.module_utils.testing import patch_module_args
-
 from ansible_collections.entra.provisioning.plugins.modules import application_from_template
 
-# Connection options that pass validation; every case below fails before the first request (the endpoints point at a
-# closed port, so a request would fail with a different message).
-CONNECTION = dict(tenant_id='00000000-0000-0000-0000-000000000000', client_id='11111111-1111-1111-1111-111111111111',
-                  client_secret='not-a-real-secret', graph_endpoint='https://127.0.0.1:9', authority_host='https://127.0.0.1:9')
+
+@pytest.fixture
+def run(run_main):
+    return functools.partial(run_main, application_from_template)
 
 
-def run_main(capsys, **args):
-    with patch_module_args(dict(CONNECTION, **args)):
-        with pytest.raises(SystemExit):
-            application_from_template.main()
-    return json.loads(capsys.readouterr().out)
-
-
-def test_a_synchronization_template_id_given_as_template_id_fails_pointing_to_template_name(capsys):
-    result = run_main(capsys, template_id='scim', display_name='Contoso HR SCIM')
+def test_a_synchronization_template_id_given_as_template_id_fails_pointing_to_template_name(run):
+    result = run(template_id='scim', display_name='Contoso HR SCIM')
 
     assert result['failed'] is True and result['changed'] is False
     assert result['msg'].startswith("template_id 'scim' is not an application template id")
     assert 'template_name' in result['msg']
 
 
-def test_template_identity_rules(capsys):
+def test_template_identity_rules(run):
     assert 'one of the following is required: template_id, template_name' in \
-        run_main(capsys, display_name='Contoso HR SCIM')['msg']
-    assert 'mutually exclusive' in run_main(capsys, display_name='x', template_id='8adf8e6e-67b2-4cf2-a259-e3dc5476c621',
-                                            template_name='Salesforce')['msg']
-    assert 'display_name' in run_main(capsys, template_name='Salesforce')['msg']
+        run(display_name='Contoso HR SCIM')['msg']
+    assert 'mutually exclusive' in run(display_name='x', template_id='8adf8e6e-67b2-4cf2-a259-e3dc5476c621',
+                                       template_name='Salesforce')['msg']
+    assert 'display_name' in run(template_name='Salesforce')['msg']
 
 
-def test_a_blank_display_name_fails_and_the_client_secret_never_reaches_the_result(capsys):
-    result = run_main(capsys, template_name='Salesforce', display_name='  ')
+def test_a_blank_display_name_fails_and_the_client_secret_never_reaches_the_result(run):
+    result = run(template_name='Salesforce', display_name='  ')
 
     assert result['failed'] is True
     assert result['msg'].startswith('display_name must not be empty')

@@ -5,51 +5,44 @@
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
+import functools
 import json
 
 import pytest
 
-from ansible.module_utils.testing import patch_module_args
-
 from ansible_collections.entra.provisioning.plugins.modules import synchronization_job
 
-# Connection options that pass validation; nothing is sent, because every case below fails before the first request
-# (the endpoints point at a closed port, so a request would fail differently).
-CONNECTION = dict(tenant_id='00000000-0000-0000-0000-000000000000', client_id='11111111-1111-1111-1111-111111111111',
-                  client_secret='not-a-real-secret', graph_endpoint='https://127.0.0.1:9', authority_host='https://127.0.0.1:9')
 SP_ID = '5f0f4f2c-6a3e-4d0b-9a61-7b1e0c2d3e4f'
 
 
-def run_main(capsys, **args):
-    with patch_module_args(dict(CONNECTION, **args)):
-        with pytest.raises(SystemExit):
-            synchronization_job.main()
-    return json.loads(capsys.readouterr().out)
+@pytest.fixture
+def run(run_main):
+    return functools.partial(run_main, synchronization_job)
 
 
-def test_an_app_id_instead_of_an_object_id_fails_naming_the_option(capsys):
-    result = run_main(capsys, service_principal_id='Contoso HR SCIM', template_id='scim')
+def test_an_app_id_instead_of_an_object_id_fails_naming_the_option(run):
+    result = run(service_principal_id='Contoso HR SCIM', template_id='scim')
 
     assert result['failed'] is True and result['changed'] is False
     assert result['msg'].startswith("service_principal_id: 'Contoso HR SCIM' is not a GUID")
 
 
-def test_a_scope_microsoft_says_not_to_use_is_refused(capsys):
-    result = run_main(capsys, service_principal_id=SP_ID, template_id='scim', state='restarted', restart_scope=['None'])
+def test_a_scope_microsoft_says_not_to_use_is_refused(run):
+    result = run(service_principal_id=SP_ID, template_id='scim', state='restarted', restart_scope=['None'])
 
     assert result['failed'] is True
     assert 'restart_scope: None must not be used' in result['msg']
 
 
-def test_parent_and_job_identity_rules(capsys):
+def test_parent_and_job_identity_rules(run):
     assert 'one of the following is required: service_principal_id, application_id' in \
-        run_main(capsys, template_id='scim')['msg']
-    assert 'one of the following is required: template_id, job_id' in run_main(capsys, service_principal_id=SP_ID)['msg']
-    assert 'mutually exclusive' in run_main(capsys, service_principal_id=SP_ID, application_id=SP_ID, template_id='scim')['msg']
+        run(template_id='scim')['msg']
+    assert 'one of the following is required: template_id, job_id' in run(service_principal_id=SP_ID)['msg']
+    assert 'mutually exclusive' in run(service_principal_id=SP_ID, application_id=SP_ID, template_id='scim')['msg']
 
 
-def test_the_client_secret_never_reaches_the_result(capsys):
-    result = run_main(capsys, service_principal_id=SP_ID, template_id='scim', state='sideways')
+def test_the_client_secret_never_reaches_the_result(run):
+    result = run(service_principal_id=SP_ID, template_id='scim', state='sideways')
 
     assert result['failed'] is True and 'state' in result['msg']
     assert 'not-a-real-secret' not in json.dumps(result)

@@ -5,29 +5,24 @@
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
+import functools
 import json
 
 import pytest
 
-from ansible.module_utils.testing import patch_module_args
-
 from ansible_collections.entra.provisioning.plugins.modules import synchronization_secret
 
-CONNECTION = dict(tenant_id='00000000-0000-0000-0000-000000000000', client_id='11111111-1111-1111-1111-111111111111',
-                  client_secret='not-a-real-secret', graph_endpoint='https://127.0.0.1:9', authority_host='https://127.0.0.1:9')
 SP_ID = '5f0f4f2c-6a3e-4d0b-9a61-7b1e0c2d3e4f'
 TOKEN = 'scim-token-do-not-print-6f1e'
 
 
-def run_main(capsys, **args):
-    with patch_module_args(dict(CONNECTION, **args)):
-        with pytest.raises(SystemExit):
-            synchronization_secret.main()
-    return json.loads(capsys.readouterr().out)
+@pytest.fixture
+def run(run_main):
+    return functools.partial(run_main, synchronization_secret)
 
 
-def test_an_unknown_key_fails_before_any_request_and_never_shows_a_value(capsys):
-    result = run_main(capsys, service_principal_id=SP_ID, secrets={'SecretTokn': TOKEN, 'BaseAddress': 'https://scim.test'})
+def test_an_unknown_key_fails_before_any_request_and_never_shows_a_value(run):
+    result = run(service_principal_id=SP_ID, secrets={'SecretTokn': TOKEN, 'BaseAddress': 'https://scim.test'})
 
     assert result['failed'] is True and result['changed'] is False
     assert 'SecretTokn is not a synchronization secret key. Did you mean SecretToken?' in result['msg']
@@ -35,14 +30,14 @@ def test_an_unknown_key_fails_before_any_request_and_never_shows_a_value(capsys)
     assert 'not-a-real-secret' not in json.dumps(result)
 
 
-def test_something_to_set_is_required(capsys):
-    result = run_main(capsys, service_principal_id=SP_ID)
+def test_something_to_set_is_required(run):
+    result = run(service_principal_id=SP_ID)
 
     assert result['failed'] is True
     assert 'one of the following is required: secrets, notification_email, deletion_threshold' in result['msg']
 
 
-def test_typed_options_are_validated(capsys):
-    result = run_main(capsys, service_principal_id=SP_ID, notification_email='two@a.test, three@a.test')
+def test_typed_options_are_validated(run):
+    result = run(service_principal_id=SP_ID, notification_email='two@a.test, three@a.test')
 
     assert result['failed'] is True and result['msg'].startswith('notification_email:')

@@ -1,0 +1,29 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) entra.provisioning contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Running a module's main() in-process, as Ansible would run it directly."""
+
+from __future__ import absolute_import, division, print_function
+__metaclass__ = type
+
+import json
+
+import pytest
+
+from ansible.module_utils.testing import patch_module_args
+
+# Connection options that pass validation. Nothing is ever sent: the cases that use them fail before the first
+# request, and the endpoints point at a closed port, so a request would fail with a different message.
+CONNECTION = dict(tenant_id='00000000-0000-0000-0000-000000000000', client_id='11111111-1111-1111-1111-111111111111',
+                  client_secret='not-a-real-secret', graph_endpoint='https://127.0.0.1:9', authority_host='https://127.0.0.1:9')
+
+
+@pytest.fixture
+def run_main(capsys):
+    """``run_main(module, **args)``: the JSON result a module's main() prints for these args (plus valid connection options)."""
+    def run(module, **args):
+        with patch_module_args(dict(CONNECTION, **args)):
+            with pytest.raises(SystemExit):
+                module.main()
+        return json.loads(capsys.readouterr().out)
+    return run
