@@ -129,6 +129,14 @@ class EmulatorProcess:
     def requests_log(self, since=0):
         return self.control("GET", "/requests", params={"since": since})["requests"]
 
+    def writes(self, since=0):
+        """The logged requests that changed something (POST, PUT, PATCH, DELETE; not token requests nor $batch of reads)."""
+        return [entry for entry in self.requests_log(since) if entry["write"]]
+
+    def graph_requests(self, since=0):
+        """The logged Graph requests ($batch containers included, their items and token requests not)."""
+        return [entry for entry in self.requests_log(since) if entry["kind"] in ("graph", "batch")]
+
     def clear_log(self):
         self.control("DELETE", "/requests")
 

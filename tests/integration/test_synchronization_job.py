@@ -7,46 +7,22 @@ request log as the witness of what was (not) sent."""
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
-import json
+import functools
 import os
 import sys
 
+from playbook_tasks import NON_GALLERY_TEMPLATE, new_service_principal, playbook, task
+
 BENCHMARKS_DIR = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), 'benchmarks')
 
-# The non-gallery application: its service principals offer the scim, customappsso, ... templates.
-NON_GALLERY_TEMPLATE = '8adf8e6e-67b2-4cf2-a259-e3dc5476c621'
 SCIM_CREDENTIALS = {'BaseAddress': 'https://scim.contoso.test/v2', 'SecretToken': 'integration-token-7f3a9c'}
 FAST_CYCLE_SECONDS = 2
 
+job_task = functools.partial(task, 'entra.provisioning.synchronization_job')
+secret_task = functools.partial(task, 'entra.provisioning.synchronization_secret')
+
 
 # --- helpers ----------------------------------------------------------------------------------------------------------
-
-def new_service_principal(emulator, application_template_id=NON_GALLERY_TEMPLATE):
-    return emulator.seed(1, 0, application_template_id=application_template_id, return_ids=True)['ids'][0]
-
-
-def playbook(*tasks):
-    """A one-play playbook; JSON is YAML, and it spares the tests YAML quoting."""
-    return json.dumps([{'hosts': 'localhost', 'gather_facts': False, 'tasks': list(tasks)}])
-
-
-def job_task(name, ignore_errors=False, **options):
-    task = {'name': name, 'entra.provisioning.synchronization_job': options}
-    if ignore_errors:
-        task['ignore_errors'] = True
-    return task
-
-
-def secret_task(name, **options):
-    return {'name': name, 'entra.provisioning.synchronization_secret': options}
-
-
-def graph_requests(emulator, since=0):
-    return [entry for entry in emulator.requests_log(since) if entry['kind'] in ('graph', 'batch')]
-
-
-def writes(emulator, since=0):
-    return [entry for entry in emulator.requests_log(since) if entry['write']]
 
 
 def token_requests(emulator, since=0):
@@ -101,7 +77,7 @@ def test_bad_input_fails_before_any_write(run_playbook, emulator):
     assert 'state=restarted needs an existing job' in failed(run, 'restart without a job')['msg']
     assert 'wait_for=first_cycle takes effect only with wait=true' in failed(run, 'wait_for without wait')['msg']
     assert 'mutually exclusive' in failed(run, 'both parents')['msg']
-    assert writes(emulator) == []
+    assert emulator.writes() == []
 
 
 # --- the lifecycle ----------------------------------------------------------------------------------------------------
@@ -118,7 +94,7 @@ def test_lifecycle_check_create_repeat_start_pause_restart_delete(run_playbook, 
     assert preview['actions'] == ['create', 'start']
     assert preview['job']['id'] is None and preview['job']['template_id'] == 'scim'
     assert preview['job']['schedule']['state'] == 'Active' and preview['job']['status']['code'] == 'NotRun'
-    assert writes(emulator, seq) == []
+    assert emulator.writes(seq) == []
     assert 'schedule_state' in run.output and 'NotRun' in run.output  # the diff is shown
 
     # Create: disabled, as Graph creates it.
@@ -139,7 +115,7 @@ def test_lifecycle_check_create_repeat_start_pause_restart_delete(run_playbook, 
     repeat = ok(run_playbook(playbook(job_task('repeat', **job))), 'repeat')
     assert repeat['changed'] is False and repeat['actions'] == []
     assert repeat['job']['id'] == job_id
-    requests = graph_requests(emulator, seq)
+    requests = emulator.graph_requests(seq)
     assert [(entry['method'], entry['path']) for entry in requests] == \
         [('GET', '/v1.0/servicePrincipals/%s/synchronization/jobs' % sp_id)]
     assert token_requests(emulator, seq) == []
@@ -150,13 +126,13 @@ def test_lifecycle_check_create_repeat_start_pause_restart_delete(run_playbook, 
     seq = last_seq(emulator)
     again = ok(run_playbook(playbook(job_task('start again', state='started', **job))), 'start again')
     assert again['changed'] is False
-    assert writes(emulator, seq) == []
+    assert emulator.writes(seq) == []
 
     # Pause (check mode first, then for real), then pause again.
     seq = last_seq(emulator)
     paused_preview = ok(run_playbook(playbook(job_task('pause preview', state='paused', **job)), check=True), 'pause preview')
     assert paused_preview['actions'] == ['pause'] and paused_preview['job']['schedule']['state'] == 'Paused'
-    assert writes(emulator, seq) == []
+    assert emulator.writes(seq) == []
     paused = ok(run_playbook(playbook(job_task('pause', state='paused', **job))), 'pause')
     assert paused['actions'] == ['pause']
     assert (paused['job']['schedule']['state'], paused['job']['status']['code']) == ('Paused', 'Paused')
@@ -171,20 +147,20 @@ def test_lifecycle_check_create_repeat_start_pause_restart_delete(run_playbook, 
         restarted = ok(run, name)
         assert restarted['changed'] is True and restarted['actions'] == ['restart']
         assert restarted['job']['schedule']['state'] == 'Active'
-    restarts = [entry for entry in writes(emulator) if entry['path'].endswith('/restart')]
+    restarts = [entry for entry in emulator.writes() if entry['path'].endswith('/restart')]
     assert len(restarts) == 2 and all(entry['status'] == 204 for entry in restarts)
 
     # Delete in check mode, delete, delete again.
     seq = last_seq(emulator)
     preview = ok(run_playbook(playbook(job_task('delete preview', state='absent', **job)), check=True), 'delete preview')
     assert preview['actions'] == ['delete'] and preview['job'] is None
-    assert writes(emulator, seq) == []
+    assert emulator.writes(seq) == []
     deleted = ok(run_playbook(playbook(job_task('delete', state='absent', wait=True, **job))), 'delete')
     assert deleted['changed'] is True and deleted['actions'] == ['delete'] and deleted['job'] is None
     seq = last_seq(emulator)
     gone = ok(run_playbook(playbook(job_task('delete again', state='absent', **job))), 'delete again')
     assert gone['changed'] is False
-    assert writes(emulator, seq) == []
+    assert emulator.writes(seq) == []
 
 
 def test_diff_shows_the_template_schedule_state_and_status_code(run_playbook, emulator):
@@ -274,7 +250,7 @@ def test_validate_credentials_failure_does_not_start(run_playbook, emulator):
     assert result['error']['status'] == 400
     # The job was created before the validation failed: the result says so.
     assert result['changed'] is True and result['actions'] == ['create']
-    sent = [(entry['method'], entry['path'].rsplit('/', 1)[-1]) for entry in writes(emulator, seq)]
+    sent = [(entry['method'], entry['path'].rsplit('/', 1)[-1]) for entry in emulator.writes(seq)]
     assert ('POST', 'start') not in sent
     assert ('POST', 'validateCredentials') in sent
 
@@ -303,7 +279,7 @@ def test_several_jobs_of_one_template_fail_and_list_their_ids(run_playbook, emul
     assert sorted(result['job_ids']) == sorted(ids)
     assert all(job_id in result['msg'] for job_id in ids) and 'set job_id' in result['msg']
     assert ok(run, 'by id')['actions'] == ['pause']
-    assert [entry['path'].split('/jobs/')[1] for entry in writes(emulator, seq)] == ['%s/pause' % ids[1]]
+    assert [entry['path'].split('/jobs/')[1] for entry in emulator.writes(seq)] == ['%s/pause' % ids[1]]
 
 
 def test_settings_are_sent_at_creation_and_drift_is_reported_not_hidden(run_playbook, emulator):
@@ -319,7 +295,7 @@ def test_settings_are_sent_at_creation_and_drift_is_reported_not_hidden(run_play
     assert result['changed'] is False
     assert any('QuarantineTooManyDeletesThreshold' in warning and 'no way to change' in warning
                for warning in result.get('warnings', []))
-    assert writes(emulator, seq) == []
+    assert emulator.writes(seq) == []
 
 
 def test_a_job_created_under_a_derived_template_is_not_duplicated(run_playbook, emulator):
@@ -332,7 +308,7 @@ def test_a_job_created_under_a_derived_template_is_not_duplicated(run_playbook, 
     seq = last_seq(emulator)
     second = ok(run_playbook(playbook(job_task('again', **job))), 'again')
     assert second['changed'] is False and second['job']['id'] == first['job']['id']
-    assert writes(emulator, seq) == []
+    assert emulator.writes(seq) == []
 
 
 def test_replication_delay_of_a_new_job_is_waited_for(run_playbook, emulator):
@@ -343,7 +319,7 @@ def test_replication_delay_of_a_new_job_is_waited_for(run_playbook, emulator):
 
     result = ok(run, 'create and start')
     assert result['actions'] == ['create', 'start']
-    log = graph_requests(emulator)
+    log = emulator.graph_requests()
     job_reads = [entry for entry in log if entry['method'] == 'GET' and '/jobs/' in entry['path']]
     assert any(entry['status'] == 404 for entry in job_reads), 'the job never answered 404: the test proves nothing'
     start = [entry for entry in log if entry['path'].endswith('/start')]
@@ -363,9 +339,9 @@ def test_a_new_application_is_waited_for_and_its_job_managed_by_application_id(r
 
     assert ok(run, 'job')['actions'] == ['create', 'start']
     assert ok(run, 'again')['changed'] is False
-    job_writes = [entry['path'] for entry in writes(emulator) if '/synchronization/' in entry['path']]
+    job_writes = [entry['path'] for entry in emulator.writes() if '/synchronization/' in entry['path']]
     assert job_writes and all(path.startswith('/v1.0/applications/') for path in job_writes)
-    job_reads = [entry for entry in graph_requests(emulator) if entry['method'] == 'GET' and '/synchronization/jobs' in entry['path']]
+    job_reads = [entry for entry in emulator.graph_requests() if entry['method'] == 'GET' and '/synchronization/jobs' in entry['path']]
     assert any(entry['status'] == 404 for entry in job_reads), 'nothing answered 404: the replication wait was not exercised'
 
 

@@ -7,7 +7,6 @@ tenant, with the emulator's request log as the witness of what was sent (and tha
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
-import json
 import math
 import os
 import sys
@@ -16,9 +15,9 @@ import pytest
 
 from emulator_directory import Directory
 from graph_emulator.seeding import JOB_STATES
+from playbook_tasks import NON_GALLERY_TEMPLATE, playbook
 
 BENCHMARKS_DIR = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), 'benchmarks')
-NON_GALLERY_TEMPLATE = '8adf8e6e-67b2-4cf2-a259-e3dc5476c621'
 MODULE = 'entra.provisioning.synchronization_job_info'
 
 # What each job state the emulator seeds (simulation.SEED_STATES, docs/emulator-synchronization.md) must be called.
@@ -46,11 +45,6 @@ def slow_cycles(request):
         request.getfixturevalue('emulator').control('PUT', '/settings', {'cycle_seconds': 2400})
 
 
-def playbook(*tasks):
-    """A one-play playbook; JSON is YAML, and it spares the tests YAML quoting."""
-    return json.dumps([{'hosts': 'localhost', 'gather_facts': False, 'tasks': list(tasks)}])
-
-
 def info_task(name='Scan', ignore_errors=False, **options):
     task = {'name': name, MODULE: options}
     if ignore_errors:
@@ -61,14 +55,6 @@ def info_task(name='Scan', ignore_errors=False, **options):
 def last_seq(emulator):
     log = emulator.requests_log()
     return log[-1]['seq'] if log else 0
-
-
-def graph_requests(emulator, since):
-    return [entry for entry in emulator.requests_log(since) if entry['kind'] in ('graph', 'batch')]
-
-
-def writes(emulator, since):
-    return [entry for entry in emulator.requests_log(since) if entry['write']]
 
 
 def ok(run, name='Scan'):
@@ -117,9 +103,9 @@ def test_every_job_state_gets_its_health_and_nothing_is_written(run_playbook, em
     assert result['summary']['service_principals_scanned'] == 2 * len(JOB_STATES) + 6
     assert result['summary']['service_principals_with_jobs'] == 2 * len(JOB_STATES)
     assert sum(result['summary']['by_template'].values()) == 2 * len(JOB_STATES)
-    assert writes(emulator, since) == []
+    assert emulator.writes(since) == []
     # One listing page and one $batch per run: 14 + 6 service principals fit in both.
-    assert [entry['path'] for entry in graph_requests(emulator, since)] == ['/v1.0/servicePrincipals', '/v1.0/$batch'] * 2
+    assert [entry['path'] for entry in emulator.graph_requests(since)] == ['/v1.0/servicePrincipals', '/v1.0/$batch'] * 2
 
 
 def test_a_job_carries_the_documented_shape_and_a_reason(run_playbook, emulator):
@@ -160,7 +146,7 @@ def test_a_scan_pages_through_several_listing_pages_and_finds_every_job(run_play
 
     assert set(job['service_principal']['id'] for job in result['jobs']) == expected
     assert result['summary']['service_principals_scanned'] == 2020
-    requests = graph_requests(emulator, since)
+    requests = emulator.graph_requests(since)
     listing = [entry for entry in requests if entry['path'] == '/v1.0/servicePrincipals']
     assert len(listing) == 3
     assert all('$skiptoken' in entry['query'] for entry in listing[1:])
@@ -265,7 +251,7 @@ def test_one_service_principal_with_its_templates_and_job_schemas(run_playbook, 
     assert empty['jobs'] == []
     assert [item['id'] for item in empty['service_principals']] == [without_job]
     assert 'scim' in [template['id'] for template in empty['service_principals'][0]['synchronization_templates']]
-    assert writes(emulator, since) == []
+    assert emulator.writes(since) == []
 
 
 def test_a_service_principal_is_found_from_its_application(run_playbook, emulator):

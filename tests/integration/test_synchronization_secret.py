@@ -8,39 +8,16 @@ scenario that must never print a secret."""
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
-import json
+import functools
 
-NON_GALLERY_TEMPLATE = '8adf8e6e-67b2-4cf2-a259-e3dc5476c621'
+from playbook_tasks import new_service_principal, playbook, task
+
 TOKEN = 'scim-bearer-4b1d9e2f7a'
 ROTATED_TOKEN = 'scim-bearer-rotated-88c0aa51'
 BASE_ADDRESS = 'https://scim.contoso.test/v2'
 
-
-def new_service_principal(emulator):
-    return emulator.seed(1, 0, application_template_id=NON_GALLERY_TEMPLATE, return_ids=True)['ids'][0]
-
-
-def playbook(*tasks):
-    return json.dumps([{'hosts': 'localhost', 'gather_facts': False, 'tasks': list(tasks)}])
-
-
-def secret_task(name, ignore_errors=False, **options):
-    task = {'name': name, 'entra.provisioning.synchronization_secret': options}
-    if ignore_errors:
-        task['ignore_errors'] = True
-    return task
-
-
-def job_task(name, **options):
-    return {'name': name, 'entra.provisioning.synchronization_job': options}
-
-
-def writes(emulator, since=0):
-    return [entry for entry in emulator.requests_log(since) if entry['write']]
-
-
-def graph_requests(emulator, since=0):
-    return [entry for entry in emulator.requests_log(since) if entry['kind'] in ('graph', 'batch')]
+job_task = functools.partial(task, 'entra.provisioning.synchronization_job')
+secret_task = functools.partial(task, 'entra.provisioning.synchronization_secret')
 
 
 def last_seq(emulator):
@@ -77,7 +54,7 @@ def test_bad_input_fails_before_any_write(run_playbook, emulator):
     assert 'deletion_threshold' in failed(run, 'negative threshold')['msg']
     assert 'use state=absent' in failed(run, 'empty value')['msg']
     assert 'service_principal_id' in failed(run, 'not a guid')['msg']
-    assert writes(emulator) == []
+    assert emulator.writes() == []
 
 
 def test_set_repeat_keep_unnamed_keys_and_masked_values(run_playbook, emulator):
@@ -89,7 +66,7 @@ def test_set_repeat_keep_unnamed_keys_and_masked_values(run_playbook, emulator):
     seq = last_seq(emulator)
     preview = ok(run_playbook(playbook(secret_task('preview', **credentials)), check=True), 'preview')
     assert preview['changed'] is True and preview['added_keys'] == ['BaseAddress', 'SecretToken']
-    assert writes(emulator, seq) == []
+    assert emulator.writes(seq) == []
 
     # Set, then repeat: nothing changes and nothing is sent, although SecretToken reads back as "*".
     created = ok(run_playbook(playbook(secret_task('set', **credentials))), 'set')
@@ -97,8 +74,8 @@ def test_set_repeat_keep_unnamed_keys_and_masked_values(run_playbook, emulator):
     seq = last_seq(emulator)
     repeat = ok(run_playbook(playbook(secret_task('repeat', **credentials))), 'repeat')
     assert repeat['changed'] is False
-    assert writes(emulator, seq) == []
-    assert [entry['method'] for entry in graph_requests(emulator, seq)] == ['GET']
+    assert emulator.writes(seq) == []
+    assert [entry['method'] for entry in emulator.graph_requests(seq)] == ['GET']
 
     # update_secrets=always writes the masked key every time (its value cannot be compared).
     always = ok(run_playbook(playbook(secret_task('always', service_principal_id=sp_id, secrets={'SecretToken': ROTATED_TOKEN}))),
@@ -118,7 +95,7 @@ def test_set_repeat_keep_unnamed_keys_and_masked_values(run_playbook, emulator):
                                             secrets={'BaseAddress': 'https://scim2.contoso.test/v2'})))
     result = failed(run, 'drop the token')
     assert 'SecretToken' in result['msg'] and result['masked_keys'] == ['SecretToken']
-    assert writes(emulator, seq) == []
+    assert emulator.writes(seq) == []
 
     # The saved credentials are the ones given: validateCredentials with the saved ones succeeds.
     run = run_playbook(playbook(job_task('validate by starting', service_principal_id=sp_id, template_id='scim',
@@ -135,7 +112,7 @@ def test_typed_notification_settings(run_playbook, emulator):
     seq = last_seq(emulator)
     again = ok(run_playbook(playbook(secret_task('again', **typed))), 'again')
     assert again['changed'] is False
-    assert writes(emulator, seq) == []
+    assert emulator.writes(seq) == []
     lower = ok(run_playbook(playbook(secret_task('lower threshold', service_principal_id=sp_id, deletion_threshold=25))),
                'lower threshold')
     assert lower['updated_keys'] == ['SyncNotificationSettings']
