@@ -50,6 +50,8 @@ fi
 # emulator needs. pip does nothing when they are already installed.
 "$VENV/bin/python" -m pip install -q --disable-pip-version-check -r "$ROOT/requirements-dev.txt" 2>&1 \
     | grep -v "is ignored: it is neither" || true
+# The Graph emulator is a Python package of its own (emulator/): installed, it is the entra-graph-emulator command.
+"$VENV/bin/python" -m pip install -q --disable-pip-version-check "$ROOT/emulator" 2>&1 | grep -v "is ignored: it is neither" || true
 export PATH="$VENV/bin:$PATH"
 
 # This checkout as the collection entra.provisioning, without installing it.
@@ -72,7 +74,7 @@ fi
 
 step "Starting the Graph emulator"
 # A provisioning cycle of 10 emulated seconds instead of 40 minutes, so that the first cycle ends during the demo.
-"$VENV/bin/python" "$ROOT/tests/graph_emulator" --state-dir "$WORK/emulator" --info-file "$WORK/emulator/info.json" \
+"$VENV/bin/entra-graph-emulator" --state-dir "$WORK/emulator" --info-file "$WORK/emulator/info.json" \
     --cycle-seconds 10 > "$WORK/emulator.log" 2>&1 &
 EMULATOR_PID=$!
 for _ in $(seq 1 150); do

@@ -20,6 +20,9 @@ VENV=$CACHE/venv-py311
 step "venv ($($PY311 --version))"
 [ -x "$VENV/bin/python" ] || "$PY311" -m venv "$VENV"
 "$VENV/bin/python" -m pip install -q --disable-pip-version-check -r "$ROOT/requirements-dev.txt" 2>&1 | grep -v "is ignored: it is neither" || true
+# The Graph emulator, installed as users install it (its console script and pytest plugin come with it).
+"$VENV/bin/python" -m pip install -q --disable-pip-version-check "$ROOT/emulator"
+"$VENV/bin/python" -m pip install -q --disable-pip-version-check --force-reinstall --no-deps "$ROOT/emulator"
 
 # ansible-test needs the collection physically at .../ansible_collections/<namespace>/<name>.
 COLL=$WORK/ansible_collections/entra/provisioning
@@ -94,7 +97,10 @@ if [ -d roles ] && [ -n "$(ls roles 2>/dev/null)" ]; then
 fi
 
 step "pytest: the Graph emulator's own tests"
-python -m pytest tests/unit/emulator -p no:cacheprovider -q
+python -m pytest emulator/tests -p no:cacheprovider -q
+
+step "pytest: a user's own tests with the emulator's pytest plugin (emulator/examples/user-ci)"
+(cd emulator/examples/user-ci && python -m pytest -p no:cacheprovider -q)
 
 # Last, so that its summary line closes the run.
 step "pytest: integration tests (real msal and requests against the emulator over HTTPS, real ansible-playbook runs)"

@@ -36,7 +36,7 @@ for path in (TESTS_DIR, os.path.join(TESTS_DIR, 'integration')):
     if path not in sys.path:
         sys.path.insert(0, path)
 
-from graph_emulator.testing import EmulatorProcess  # noqa: E402  pylint: disable=wrong-import-position
+from entra_graph_emulator.testing import EmulatorProcess  # noqa: E402  pylint: disable=wrong-import-position
 from conftest import collections_path  # noqa: E402  pylint: disable=wrong-import-position
 
 

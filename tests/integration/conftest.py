@@ -16,10 +16,6 @@ import pytest
 TESTS_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 COLLECTION_ROOT = os.path.dirname(TESTS_DIR)
 CALLBACK_DIR = os.path.join(TESTS_DIR, 'integration', 'callback_plugins')
-if TESTS_DIR not in sys.path:
-    sys.path.insert(0, TESTS_DIR)
-
-from graph_emulator.testing import EmulatorProcess  # noqa: E402  pylint: disable=wrong-import-position
 
 
 def collections_path(scratch):
@@ -119,22 +115,15 @@ class PlaybookRunner:
 
 
 @pytest.fixture(scope='session')
-def emulator(tmp_path_factory):
-    process = EmulatorProcess(state_dir=str(tmp_path_factory.mktemp('emulator')))
-    process.start()
-    try:
-        yield process
-    finally:
-        process.stop()
+def emulator(graph_emulator_process):
+    """The session's emulator (the entra-graph-emulator pytest plugin's process)."""
+    return graph_emulator_process
 
 
 @pytest.fixture
-def fresh_emulator(emulator):
-    """The emulator back at its seed state, with no faults and an empty request log."""
-    emulator.set_faults({})
-    emulator.reset()
-    emulator.clear_log()
-    return emulator
+def fresh_emulator(graph_emulator):
+    """The emulator back at its seed state, with no faults and an empty request log (the plugin's reset)."""
+    return graph_emulator
 
 
 @pytest.fixture(scope='session')

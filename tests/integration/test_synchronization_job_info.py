@@ -14,13 +14,13 @@ import sys
 import pytest
 
 from emulator_directory import Directory
-from graph_emulator.seeding import JOB_STATES
+from entra_graph_emulator.seeding import JOB_STATES
 from playbook_tasks import NON_GALLERY_TEMPLATE, playbook
 
 BENCHMARKS_DIR = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), 'benchmarks')
 MODULE = 'entra.provisioning.synchronization_job_info'
 
-# What each job state the emulator seeds (simulation.SEED_STATES, docs/emulator-synchronization.md) must be called.
+# What each job state the emulator seeds (simulation.SEED_STATES, docs/synchronization.md) must be called.
 EXPECTED_HEALTH = {
     'not_configured': 'not_configured',       # Disabled / NotConfigured
     'paused_with_credentials': 'disabled',    # Disabled / Paused: credentials saved, never started

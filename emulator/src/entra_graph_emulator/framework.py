@@ -14,6 +14,7 @@ for "any valid token"; the constants live in permissions.py.
 """
 
 import json
+import time
 
 
 JSON_CONTENT_TYPE = "application/json;odata.metadata=minimal;odata.streaming=true;IEEE754Compatible=false;charset=utf-8"
@@ -193,3 +194,12 @@ class RouteTable(list):
             self.append((method, pattern, handler, permission))
             return handler
         return register
+
+
+def throttled_body(context):
+    """The documented 429 body (graph-sync-api.md §7.3; graph-api/error-throttled.response.json)."""
+    return {"error": {"code": "TooManyRequests",
+                      "innerError": {"code": "429", "date": time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime()),
+                                     "message": "Please retry after", "request-id": context.request_id, "status": "429",
+                                     "client-request-id": context.client_request_id},
+                      "message": "Please retry again later."}}

@@ -11,7 +11,7 @@ saved secrets. Jobs run simulated provisioning cycles on the emulator's clock (s
 evaluated lazily whenever they are read or changed, so reads stay O(1) per job.
 
 Every quirk cites graph-sync-api.md (§N) or the note in shared/graph-api that documents it;
-"docs are silent: we chose X" marks our own choices (collected in docs/emulator-synchronization.md).
+"docs are silent: we chose X" marks our own choices (collected in docs/synchronization.md).
 """
 
 import json
@@ -35,9 +35,9 @@ from .permissions import SCHEMA_WRITE
 from .permissions import SYNC_READ
 from .permissions import SYNC_WRITE
 from .permissions import VALIDATE_CREDENTIALS
-from .server import throttled_body
+from .framework import throttled_body
 
-DATA_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "sync_data")
+DATA_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "data")
 
 # The synchronizationSecret enum (M-CSDL, graph-sync-api.md §2.9, secrets-keys.md §1). Keys are
 # parsed case-sensitively (secrets-keys.md §1 [inferred] from the .NET enum-parse error).
@@ -83,7 +83,7 @@ _DATETIME_RE = re.compile(r"^[0-9]{4,}-(0[1-9]|1[012])-(0[1-9]|[12][0-9]|3[01])T
 
 
 # ---------------------------------------------------------------------------------------------
-# The template catalog (sync_data/, see its README for sources)
+# The template catalog (data/, see its README for sources)
 # ---------------------------------------------------------------------------------------------
 
 def _load_json(name):
@@ -155,7 +155,7 @@ def _configuration_secret_keys(metadata):
 
 
 class _Catalog:
-    """sync_data/ loaded once: templates, their schemas, schema functions and filter operators."""
+    """data/ loaded once: templates, their schemas, schema functions and filter operators."""
 
     def __init__(self):
         data = _load_json("templates.json")
@@ -479,7 +479,7 @@ def _evaluate(source, properties):
 
 
 # ---------------------------------------------------------------------------------------------
-# Building schemas from the compact tables in sync_data/schemas.compact.json
+# Building schemas from the compact tables in data/schemas.compact.json
 # ---------------------------------------------------------------------------------------------
 
 _OBJECT_MAPPING_METADATA = (
@@ -1712,7 +1712,7 @@ def _new_state(service_principal, application_template):
 def on_service_principal_created(store, service_principal, application_template):
     """Seed the SP's synchronization templates from its application template.
 
-    Gallery templates map to their documented sync templates (sync_data/templates.json); the
+    Gallery templates map to their documented sync templates (data/templates.json); the
     non-gallery template gives ``scim`` (default) plus the legacy ``customappsso`` templates
     (scim-template-notes.md); an application template without "sync" in
     supportedProvisioningTypes gives none.

@@ -4,7 +4,7 @@ Routes are relative to ``/_emulator``. Route modules may add their own through a
 ``CONTROL_ROUTES = [(method, pattern, handler), ...]`` list.
 """
 
-from .apps import AppRegistrationError
+from .app_registrations import AppRegistrationError
 from .faults import FaultConfigError
 from .framework import GraphHttpError
 from .framework import json_response

@@ -7,11 +7,8 @@ import time
 
 import pytest
 
-TESTS_DIR = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-if TESTS_DIR not in sys.path:
-    sys.path.insert(0, TESTS_DIR)
 
-from graph_emulator import simulation  # noqa: E402 pylint: disable=wrong-import-position
+from entra_graph_emulator import simulation
 
 START = datetime.datetime(2026, 1, 5, 8, 0, 0, tzinfo=datetime.timezone.utc)
 CYCLE = 2400.0

@@ -1,6 +1,7 @@
 """HTTPS, routing, the error envelope, the token service (client secret) and the control API."""
 
 import json
+import os
 import signal
 import subprocess
 import sys
@@ -11,14 +12,13 @@ import msal
 import pytest
 import requests
 
-from conftest import TESTS_DIR
 from conftest import VerifyingSession
-from graph_emulator import permissions
-from graph_emulator.framework import GraphHttpError
-from graph_emulator.framework import RouteTable
-from graph_emulator.framework import json_response
-from graph_emulator.framework import no_content
-from graph_emulator.testing import EmulatorProcess
+from entra_graph_emulator import permissions
+from entra_graph_emulator.framework import GraphHttpError
+from entra_graph_emulator.framework import RouteTable
+from entra_graph_emulator.framework import json_response
+from entra_graph_emulator.framework import no_content
+from entra_graph_emulator.testing import EmulatorProcess
 
 GRAPH_SCOPE = ["https://graph.microsoft.com/.default"]
 
@@ -322,10 +322,14 @@ def test_emulator_process_starts_serves_and_stops(tmp_path):
     assert pid
 
 
-def test_cli_stops_on_sigterm_and_module_form(tmp_path):
+CONSOLE_SCRIPT = os.path.join(os.path.dirname(sys.executable), "entra-graph-emulator")
+
+
+@pytest.mark.parametrize("launcher", [[sys.executable, "-m", "entra_graph_emulator"], [CONSOLE_SCRIPT]], ids=["module", "console-script"])
+def test_cli_stops_on_sigterm(tmp_path, launcher):
     info_file = tmp_path / "info.json"
-    command = [sys.executable, "-m", "graph_emulator", "--state-dir", str(tmp_path), "--info-file", str(info_file)]
-    with subprocess.Popen(command, cwd=TESTS_DIR, stdout=subprocess.PIPE, stderr=subprocess.PIPE) as process:
+    command = launcher + ["--state-dir", str(tmp_path), "--info-file", str(info_file)]
+    with subprocess.Popen(command, cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE) as process:
         deadline = time.monotonic() + 15
         while not info_file.exists() and time.monotonic() < deadline:
             time.sleep(0.05)

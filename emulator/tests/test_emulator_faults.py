@@ -9,8 +9,8 @@ import pytest
 import requests
 
 from conftest import VerifyingSession
-from graph_emulator.objects import DATA_DIR
-from graph_emulator.testing import EmulatorProcess
+from entra_graph_emulator.objects import DATA_DIR
+from entra_graph_emulator.testing import EmulatorProcess
 
 SALESFORCE = "cd3ed3de-93ee-400b-8b19-b61ef44a0f29"
 

@@ -9,7 +9,7 @@ so each replay sees constant conditions.
 The states and transitions follow graph-sync-api.md §4.1 (documented combinations and the
 [inferred] transitions), §2.4-§2.6 (status, task execution, quarantine shapes) and §2.10 (restart
 scopes); quarantine timing follows failure-vocabulary.md §1 (E-QUAR, AWS-SSO). Where the docs are
-silent the choice is named in a comment and in docs/emulator-synchronization.md.
+silent the choice is named in a comment and in docs/synchronization.md.
 """
 
 import datetime

@@ -6,11 +6,8 @@ import sys
 import pytest
 import requests
 
-TESTS_DIR = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-if TESTS_DIR not in sys.path:
-    sys.path.insert(0, TESTS_DIR)
 
-from graph_emulator.server import EmulatorServer  # noqa: E402 pylint: disable=wrong-import-position
+from entra_graph_emulator.server import EmulatorServer
 
 
 class VerifyingSession(requests.Session):

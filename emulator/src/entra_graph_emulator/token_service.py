@@ -24,7 +24,7 @@ import jwt
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-from .apps import b64url
+from .app_registrations import b64url
 from .framework import GraphHttpError
 from .framework import Response
 

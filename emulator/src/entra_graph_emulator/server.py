@@ -10,7 +10,6 @@ service, the fault injector and the request log. Requests are classified by path
 * anything else: the token service (``/{tenant}/oauth2/v2.0/token``, discovery, keys).
 """
 
-import importlib
 import json
 import logging
 import os
@@ -25,7 +24,7 @@ import uuid
 from http.server import BaseHTTPRequestHandler
 from http.server import ThreadingHTTPServer
 
-from .apps import AppRegistry
+from .app_registrations import AppRegistry
 from .clock import Clock
 from .faults import FaultInjector
 from .framework import GraphHttpError
@@ -35,6 +34,7 @@ from .framework import RequestContext
 from .framework import Response
 from .framework import coerce_response
 from .framework import graph_error_body
+from .framework import throttled_body
 from .request_log import RequestLog
 from .request_log import is_write
 from .request_log import utc_now_iso
@@ -57,10 +57,6 @@ NO_ROLES_CLIENT_SECRET = "emulator-no-roles-secret"
 MANAGED_IDENTITY_CLIENT_ID = "3f9e6c81-4a5d-4eaf-8b12-d4e5f6a7b8c9"
 DEMO_ROLES = ["Application.ReadWrite.All", "Synchronization.ReadWrite.All"]
 READ_ONLY_ROLES = ["Synchronization.Read.All", "Application.Read.All"]
-
-# Route modules loaded in this order; "synchronization" is written separately and optional.
-CORE_ROUTE_MODULES = ("directory", "application_templates", "batch")
-SYNC_MODULE = "synchronization"
 
 
 class DropConnection(Exception):
@@ -109,7 +105,6 @@ class EmulatorServer:
         self.tokens = TokenService(self, self.config.token_lifetime)
         self.router = Router()
         self.control_router = Router()
-        self.modules = {}
         self.sync_module = None
         self._servers = []
         self._threads = []
@@ -120,27 +115,18 @@ class EmulatorServer:
     # -- modules and hooks ------------------------------------------------------------
 
     def _load_route_modules(self):
+        # Imported explicitly: a broken route module must fail start-up loudly, never yield an
+        # emulator that answers 404 to everything.
+        from . import application_templates  # pylint: disable=import-outside-toplevel
+        from . import batch  # pylint: disable=import-outside-toplevel
         from . import control  # pylint: disable=import-outside-toplevel
+        from . import directory  # pylint: disable=import-outside-toplevel
+        from . import synchronization  # pylint: disable=import-outside-toplevel
         self.control_router.add_all(control.CONTROL_ROUTES)
-        package = __name__.rsplit(".", 1)[0]
-        for name in CORE_ROUTE_MODULES + (SYNC_MODULE,):
-            try:
-                module = importlib.import_module("%s.%s" % (package, name))
-            except ModuleNotFoundError as exc:
-                if exc.name != "%s.%s" % (package, name):
-                    raise
-                # The synchronization routes are written separately: serve without them.
-                LOGGER.warning("route module %s.py is absent: its routes are not served", name)
-                continue
-            except Exception:  # pylint: disable=broad-exception-caught
-                # A broken route module must not take the whole emulator down: serve the
-                # rest and say why loudly.
-                LOGGER.warning("route module %s failed to load; its routes are not served:\n%s", name, traceback.format_exc())
-                continue
-            self.modules[name] = module
+        for module in (directory, application_templates, batch, synchronization):
             self.router.add_all(getattr(module, "ROUTES", []))
             self.control_router.add_all([(method, pattern, handler, None) for method, pattern, handler in getattr(module, "CONTROL_ROUTES", [])])
-        self.sync_module = self.modules.get(SYNC_MODULE)
+        self.sync_module = synchronization
 
     def hook(self, name):
         """The synchronization module's hook ``name``, or None when it does not define it."""
@@ -167,7 +153,7 @@ class EmulatorServer:
 
     def seed_directory(self):
         """Application templates plus the configured seed service principals."""
-        seeding = importlib.import_module(__name__.rsplit(".", 1)[0] + ".seeding")
+        from . import seeding  # pylint: disable=import-outside-toplevel
         seeding.load_application_templates(self.store)
         if self.config.seed_service_principals:
             seeding.seed_service_principals(self, self.config.seed_service_principals, self.config.seed_with_jobs, seed=self.config.seed)
@@ -265,7 +251,6 @@ class EmulatorServer:
                 "imds_host": self.msi_url,
                 "client_id": MANAGED_IDENTITY_CLIENT_ID,
             },
-            "sync_routes_loaded": self.sync_module is not None,
             "token_lifetime": self.tokens.token_lifetime,
             "cycle_seconds": self.store.settings.cycle_seconds,
         }
@@ -499,15 +484,6 @@ def _default_error_code(status):
     return {400: "BadRequest", 401: "InvalidAuthenticationToken", 403: "Authorization_RequestDenied", 404: "Request_ResourceNotFound",
             409: "Conflict", 412: "PreconditionFailed", 429: "TooManyRequests", 500: "InternalServerError", 502: "BadGateway",
             503: "serviceNotAvailable", 504: "GatewayTimeout"}.get(status, "UnknownError")
-
-
-def throttled_body(context):
-    """The documented 429 body (graph-sync-api.md §7.3; graph-api/error-throttled.response.json)."""
-    return {"error": {"code": "TooManyRequests",
-                      "innerError": {"code": "429", "date": time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime()),
-                                     "message": "Please retry after", "request-id": context.request_id, "status": "429",
-                                     "client-request-id": context.client_request_id},
-                      "message": "Please retry again later."}}
 
 
 class _Handler(BaseHTTPRequestHandler):

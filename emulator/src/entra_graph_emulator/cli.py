@@ -1,4 +1,4 @@
-"""Command line: ``python tests/graph_emulator [options]`` or ``python -m graph_emulator``."""
+"""Command line: ``entra-graph-emulator [options]`` or ``python -m entra_graph_emulator``."""
 
 import argparse
 import json
@@ -14,12 +14,12 @@ from .server import write_info_file
 
 
 def build_parser():
-    parser = argparse.ArgumentParser(prog="graph_emulator", description="Local emulator of Microsoft Graph (synchronization API) and Entra ID tokens.")
+    parser = argparse.ArgumentParser(prog="entra-graph-emulator", description="Local emulator of Microsoft Graph (synchronization API) and Entra ID tokens.")
     parser.add_argument("--port", type=int, default=0, help="HTTPS port on 127.0.0.1 (0 = any free port; default 0)")
     parser.add_argument("--msi-port", type=int, default=0, help="plain-HTTP port for the managed identity endpoints (default: any free port)")
     parser.add_argument("--state-dir", default=".emulator", help="where ca.pem and the server certificate are written (default ./.emulator)")
     parser.add_argument("--info-file", help="write the info JSON (endpoints, CA path, credentials) here once listening")
-    parser.add_argument("--faults", metavar="FILE.json", help="fault injection configuration (see docs/emulator.md)")
+    parser.add_argument("--faults", metavar="FILE.json", help="fault injection configuration (see the package docs: docs/emulator.md)")
     parser.add_argument("--tenant-id", default=DEFAULT_TENANT_ID, help="tenant id (default %(default)s)")
     parser.add_argument("--token-lifetime", type=int, default=3599, help="access token lifetime in seconds (default 3599)")
     parser.add_argument("--cycle-seconds", type=float, default=2400, help="simulated provisioning cycle, emulated seconds (default 2400 = PT40M)")

@@ -1,6 +1,6 @@
 """Start the emulator from tests (ours and users' own pytest suites).
 
-    from graph_emulator.testing import EmulatorProcess
+    from entra_graph_emulator.testing import EmulatorProcess
 
     with EmulatorProcess(tmp_path / "emu") as emulator:
         env = emulator.connection_env()           # AZURE_* / ENTRA_* variables
@@ -20,7 +20,7 @@ import time
 
 import requests
 
-PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__))
+
 
 
 class EmulatorStartError(RuntimeError):
@@ -49,7 +49,7 @@ class EmulatorProcess:
         info_file = os.path.join(self.state_dir, "info.json")
         if os.path.exists(info_file):
             os.remove(info_file)
-        command = [sys.executable, PACKAGE_DIR, "--port", str(self.port), "--state-dir", self.state_dir, "--info-file", info_file]
+        command = [sys.executable, "-m", __package__, "--port", str(self.port), "--state-dir", self.state_dir, "--info-file", info_file]
         if self.faults is not None:
             faults_file = os.path.join(self.state_dir, "faults.json")
             with open(faults_file, "w", encoding="utf-8") as handle:

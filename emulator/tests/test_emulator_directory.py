@@ -6,9 +6,9 @@ import time
 
 import pytest
 
-from graph_emulator.objects import DATA_DIR
-from graph_emulator.objects import NON_GALLERY_TEMPLATE_ID
-from graph_emulator.seeding import seed_service_principals
+from entra_graph_emulator.objects import DATA_DIR
+from entra_graph_emulator.objects import NON_GALLERY_TEMPLATE_ID
+from entra_graph_emulator.seeding import seed_service_principals
 
 SALESFORCE = "cd3ed3de-93ee-400b-8b19-b61ef44a0f29"
 AWS_SSO = "21ed01d2-ec13-4e9e-86c1-cd546719ebc4"

@@ -2,7 +2,7 @@
 
 import pytest
 
-from graph_emulator import synchronization
+from entra_graph_emulator import synchronization
 
 NON_GALLERY = "8adf8e6e-67b2-4cf2-a259-e3dc5476c621"
 SCIM_SECRETS = {"value": [{"key": "BaseAddress", "value": "https://scim.fabrikam.test/scim"}, {"key": "SecretToken", "value": "s3cret"}]}

@@ -15,15 +15,12 @@ import uuid
 
 import pytest
 
-TESTS_DIR = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-if TESTS_DIR not in sys.path:
-    sys.path.insert(0, TESTS_DIR)
 
-from graph_emulator import seeding  # noqa: E402 pylint: disable=wrong-import-position
-from graph_emulator import synchronization  # noqa: E402 pylint: disable=wrong-import-position
-from graph_emulator.framework import Headers  # noqa: E402 pylint: disable=wrong-import-position
-from graph_emulator.framework import RequestContext  # noqa: E402 pylint: disable=wrong-import-position
-from graph_emulator.server import EmulatorServer  # noqa: E402 pylint: disable=wrong-import-position
+from entra_graph_emulator import seeding
+from entra_graph_emulator import synchronization
+from entra_graph_emulator.framework import Headers
+from entra_graph_emulator.framework import RequestContext
+from entra_graph_emulator.server import EmulatorServer
 
 SYNC_DATA = synchronization.DATA_DIR
 
