@@ -22,6 +22,8 @@ from ansible_collections.entra.provisioning.plugins.module_utils._graph_errors i
 )
 from ansible_collections.entra.provisioning.plugins.module_utils._graph_options import ConnectionSettings
 
+from scripted_http import ReplyScript
+
 BASE = 'https://graph.example.test/v1.0'
 
 
@@ -37,15 +39,15 @@ class FakeResponse:
 
 
 class ScriptedSession:
-    """Answers each request with the next scripted reply; records what was sent."""
+    """Answers each request with the next scripted reply (all of them must be used: see conftest.py); records what was sent."""
 
     def __init__(self, replies):
-        self.replies = list(replies)
+        self.replies = ReplyScript(replies, 'ScriptedSession')
         self.sent = []
 
     def request(self, method, url, params=None, data=None, headers=None):
         self.sent.append(dict(method=method, url=url, params=params, body=json.loads(data) if data else None, headers=headers))
-        reply = self.replies.pop(0)
+        reply = self.replies.next(method, url)
         if isinstance(reply, Exception):
             raise reply
         if callable(reply):
@@ -224,12 +226,14 @@ def test_get_or_none_and_get_eventually():
 
 def test_get_eventually_gives_up_after_its_time():
     clock = [0.0]
-    client, dummy, sleeps, dummy2 = make_client([FakeResponse(404)] * 10)
+    # Reads at 0, 1 and 3 s (backoff 1, 2), and a last one when the 5 s are up: four reads, no more.
+    client, session, dummy, dummy2 = make_client([FakeResponse(404)] * 4)
     client._monotonic = lambda: clock[0]
     client._sleep = lambda seconds: clock.__setitem__(0, clock[0] + seconds)
     with pytest.raises(GraphNotFound):
         client.get_eventually('/x', within=5)
     assert clock[0] <= 5
+    assert len(session.sent) == 4
 
 
 def _batch_reply(statuses, headers=None):
