@@ -1,7 +1,5 @@
 """Fixtures: one in-process emulator per test module, HTTPS clients that trust its CA."""
 
-import os
-import sys
 
 import pytest
 import requests

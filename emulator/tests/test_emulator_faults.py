@@ -105,7 +105,7 @@ def test_every_and_after(emulator, session, demo_client):
 def test_probability_is_deterministic_with_seed(emulator, session, demo_client):
     config = {"seed": 7, "rules": [{"action": "error", "status": 500, "path": "/applicationTemplates$", "probability": 0.5}]}
     runs = []
-    for repetition in range(2):
+    for dummy in range(2):
         set_faults(emulator, session, config)
         runs.append([demo_client.get("/applicationTemplates").status_code for attempt in range(16)])
     assert runs[0] == runs[1]

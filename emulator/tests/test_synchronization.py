@@ -8,7 +8,6 @@ in test_synchronization_https.py.
 import json
 import os
 import re
-import sys
 import time
 import urllib.parse
 import uuid

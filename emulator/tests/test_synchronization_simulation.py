@@ -1,8 +1,6 @@
 """simulation.py on its own: cycles, quarantine back-off, restart scopes, seeding, without HTTP."""
 
 import datetime
-import os
-import sys
 import time
 
 import pytest

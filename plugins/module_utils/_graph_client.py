@@ -258,7 +258,7 @@ class GraphClient:
             raise
         by_id = dict((str(item.get('id')), item) for item in (reply or {}).get('responses', []))
         answers = []
-        for index, path in enumerate(paths):
+        for index in range(len(paths)):
             item = by_id.get(str(index))
             if item is None:
                 answers.append((500, {}, {'error': {'code': 'MissingBatchResponse', 'message': 'no response for this request in the $batch reply'}}))
