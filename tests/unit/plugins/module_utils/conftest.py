@@ -7,7 +7,7 @@ __metaclass__ = type
 
 import pytest
 
-from scripted_http import ReplyScript
+from ansible_collections.entra.provisioning.tests.unit.plugins.module_utils.scripted_http import ReplyScript
 
 
 @pytest.fixture(autouse=True)

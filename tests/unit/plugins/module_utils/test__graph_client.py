@@ -22,7 +22,7 @@ from ansible_collections.entra.provisioning.plugins.module_utils._graph_errors i
 )
 from ansible_collections.entra.provisioning.plugins.module_utils._graph_options import ConnectionSettings
 
-from scripted_http import ReplyScript
+from ansible_collections.entra.provisioning.tests.unit.plugins.module_utils.scripted_http import ReplyScript
 
 BASE = 'https://graph.example.test/v1.0'
 

@@ -17,7 +17,7 @@ from ansible_collections.entra.provisioning.plugins.module_utils._graph_client i
 from ansible_collections.entra.provisioning.plugins.module_utils._graph_errors import GraphThrottled
 from ansible_collections.entra.provisioning.plugins.module_utils._graph_options import ConnectionSettings
 
-from scripted_http import ReplyScript
+from ansible_collections.entra.provisioning.tests.unit.plugins.module_utils.scripted_http import ReplyScript
 
 
 class Reply:
