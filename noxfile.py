@@ -2,12 +2,13 @@
 # dependencies for running this Python script:
 #
 # /// script
-# dependencies = ["nox>=2025.02.09", "antsibull-nox>=1.10"]
+# dependencies = ["nox>=2025.02.09", "antsibull-nox>=1.10", "ansible-core>=2.17"]
 # ///
 """nox sessions of the collection, defined by antsibull-nox from antsibull-nox.toml.
 
-``pip install nox antsibull-nox && nox --list``. Without containers: ``nox -e lint docs-check`` (tests/run.sh runs
-the same tools itself, on every supported ansible-core). The ansible-test sessions (``ansible-test-sanity-*``,
+``pip install nox antsibull-nox ansible-core && nox --list`` (antsibull-nox calls ``ansible-galaxy``).
+Without containers: ``nox -e lint docs-check extra-checks`` (tests/run.sh runs the same tools itself, on every
+supported ansible-core). The ansible-test sessions (``ansible-test-sanity-*``,
 ``ansible-test-units-*``) run ansible-test with ``--docker`` and need Docker or Podman.
 """
 
