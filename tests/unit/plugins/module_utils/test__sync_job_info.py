@@ -191,6 +191,36 @@ def test_every_verdict_has_a_reason(verdict):
     assert describe_health(job_to_result(running()), verdict, now=NOW, stale_after_hours=24.0)
 
 
+def paused():
+    job = running()
+    job['schedule']['state'] = job['status']['code'] = 'Paused'
+    return job
+
+
+def unknown_code():
+    job = running()
+    job['status']['code'] = 'InProgress'
+    return job
+
+
+@pytest.mark.parametrize('graph_job, verdict, reason', [
+    (CREATED, 'not_configured', 'Not configured: no credentials have been saved and the job has never run.'),
+    (CONFIGURED, 'disabled', 'Not scheduled (schedule state Disabled): the job was never started, or the service disabled it.'),
+    (paused(), 'paused', 'Paused: the job keeps its state and runs again when started.'),
+    (STARTED, 'not_run', 'Started; the first cycle has not finished yet.'),
+    (running(state='EntryLevelErrors', escrowed=4), 'degraded',
+     'The last cycle ended with errors on some objects (4 escrowed, retried in later cycles).'),
+    (running(state='EntryLevelErrors'), 'degraded', 'The last cycle ended with errors on some objects.'),
+    (running(), 'healthy', 'Running; the last cycle succeeded at 2024-05-25T11:20:00.1234567Z.'),
+    (running(failures=2), 'failing', 'The last cycle failed; 2 complete failures in a row.'),
+    (unknown_code(), 'unknown', 'Status code InProgress is not one this collection knows.'),
+])
+def test_each_verdict_comes_with_its_reason(graph_job, verdict, reason):
+    entry = job_entry(graph_job, SP, now=NOW, stale_after_hours=24.0)
+
+    assert (entry['health'], entry['health_reason']) == (verdict, reason)
+
+
 @pytest.mark.parametrize('value, expected', [
     ('2017-07-19T14:55:58.5570274Z', datetime.datetime(2017, 7, 19, 14, 55, 58, 557027, tzinfo=UTC)),
     ('2024-05-25T11:20:00Z', datetime.datetime(2024, 5, 25, 11, 20, tzinfo=UTC)),
