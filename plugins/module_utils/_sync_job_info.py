@@ -30,7 +30,7 @@ from ansible_collections.entra.provisioning.plugins.module_utils._convert import
 from ansible_collections.entra.provisioning.plugins.module_utils._graph_errors import GraphError
 from ansible_collections.entra.provisioning.plugins.module_utils._task import TaskFailure, module_spec
 
-# The largest page Graph serves for directory objects (C:paging; $top accepts 1-999 for servicePrincipals).
+# The largest page Graph serves for directory objects ($top accepts 1-999, docs/graph-behaviour.md §6.1).
 SERVICE_PRINCIPAL_PAGE_SIZE = 999
 SERVICE_PRINCIPAL_SELECT = 'id,appId,displayName'
 MAX_BATCH_CONCURRENCY = 20
@@ -78,7 +78,7 @@ def parse_timestamp(value):
         sign = 1 if zone[0] == '+' else -1
         moment -= sign * datetime.timedelta(hours=int(zone[1:3]), minutes=int(zone[4:6]))
     if moment.year <= 1:
-        return None  # .NET DateTimeOffset.MinValue: "never" (graph-sync-api.md §2.4)
+        return None  # .NET DateTimeOffset.MinValue: "never" (docs/graph-behaviour.md §2.4)
     return moment.replace(tzinfo=datetime.timezone.utc)
 
 
@@ -184,12 +184,12 @@ HEALTH_RULES = (
     HealthRule('quarantined', lambda job: job.code == 'Quarantine', _quarantined_reason),
     HealthRule('not_configured', lambda job: job.code == 'NotConfigured',
                lambda job: 'Not configured: no credentials have been saved and the job has never run.'),
-    # Never started, or disabled by the service after a long quarantine (graph-sync-api.md §4.1).
+    # Never started, or disabled by the service after a long quarantine (docs/graph-behaviour.md §3.2).
     HealthRule('disabled', lambda job: job.schedule_state == 'Disabled',
                lambda job: 'Not scheduled (schedule state Disabled): the job was never started, or the service disabled it.'),
     HealthRule('paused', lambda job: 'Paused' in (job.code, job.schedule_state),
                lambda job: 'Paused: the job keeps its state and runs again when started.'),
-    # Its placeholder last_execution (state Failed, error code None) is not a failure (graph-sync-api.md §2.5).
+    # Its placeholder last_execution (state Failed, error code None) is not a failure (docs/graph-behaviour.md §2.5).
     HealthRule('not_run', lambda job: job.code == 'NotRun', lambda job: 'Started; the first cycle has not finished yet.'),
     HealthRule('failing', lambda job: job.code == 'Active' and (job.last_state == 'Failed' or job.failures > 0),
                _failing_reason),
@@ -328,7 +328,7 @@ def templates_path(service_principal_id):
 
 
 def schema_path(service_principal_id, job_id):
-    # Job ids are opaque and contain dots (graph-sync-api.md §8.10); quote anything else a path cannot carry.
+    # Job ids are opaque and contain dots (docs/graph-behaviour.md §1.2); quote anything else a path cannot carry.
     return '/servicePrincipals/%s/synchronization/jobs/%s/schema' % (service_principal_id, quote(job_id, safe='.'))
 
 
@@ -373,7 +373,7 @@ class JobScan:
         body = result.body or {}
         jobs = body.get('value') or []
         if body.get('@odata.nextLink'):
-            # Graph documents no paging for jobs (graph-sync-api.md §10); if it ever pages, read the whole list.
+            # Graph documents no paging for jobs (docs/graph-behaviour.md §3.8); if it ever pages, read the whole list.
             jobs = self.client.list_all(path)
         matching = [job_entry(job, service_principal, self.now, self.stale_after_hours)
                     for job in jobs if job_matches(job, self.job_id, self.template_id)]
