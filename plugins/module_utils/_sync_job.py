@@ -285,7 +285,7 @@ def predict_job(job, actions, restart_scope=None):
     for action in actions:
         if action == 'start':
             schedule['state'] = 'Active'
-            status['quarantine'] = None  # start clears quarantine (D1:start)
+            status['quarantine'] = None  # start clears quarantine (docs/graph-behaviour.md §3.3)
             status['code'] = 'Active' if _completed_a_cycle(predicted) else 'NotRun'
         elif action == 'restart':
             scopes = set((restart_scope or 'Watermark, Escrows, QuarantineState').split(', '))
