@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 # -*- coding: utf-8 -*-
 # Copyright (c) entra.provisioning contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
@@ -26,8 +25,8 @@ SOURCE = os.path.join('hacking', 'job_return.yml')
 
 # module file -> what the placeholders of the source become there
 TARGETS = {
-    os.path.join('plugins', 'modules', 'synchronization_job.py'): {'@JOB@': 'job', '@RETURNED@': 'success'},
-    os.path.join('plugins', 'modules', 'synchronization_job_info.py'): {'@JOB@': 'jobs[]', '@RETURNED@': 'always'},
+    os.path.join('plugins', 'modules', 'synchronization_job.py'): {'__JOB__': 'job', '__RETURNED__': 'success'},
+    os.path.join('plugins', 'modules', 'synchronization_job_info.py'): {'__JOB__': 'jobs[]', '__RETURNED__': 'always'},
 }
 
 BEGIN = '# BEGIN job: generated from hacking/job_return.yml by hacking/update_return_docs.py; edit it there.'
