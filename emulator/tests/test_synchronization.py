@@ -985,15 +985,12 @@ def test_seed_job_through_the_control_api(graph):
     assert graph.control("POST", "/synchronization/servicePrincipals/%s/jobs" % sp_id, {"state": "sleeping"}).status == 400
 
 
-def test_seed_and_read_two_thousand_jobs_quickly(graph):
+def test_seed_and_read_two_thousand_jobs(graph):
     result = seeding.seed_service_principals(graph.emulator, 2000, 2000, seed=7, return_ids=True)
     assert sum(result["jobs_by_state"].values()) == 2000
-    started = time.monotonic()
     for sp_id in result["ids"]:
-        assert graph.get(sync(sp_id, "/jobs")).status == 200
-    elapsed = time.monotonic() - started
-    print("read 2000 job lists in %.2f s" % elapsed)
-    assert elapsed < 20
+        reply = graph.get(sync(sp_id, "/jobs"))
+        assert reply.status == 200 and len(reply.body["value"]) == 1
 
 
 def test_service_principal_deletion_hook(graph):
