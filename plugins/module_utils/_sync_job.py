@@ -70,7 +70,8 @@ MODULE_SPEC = module_spec(
         wait_timeout=dict(type='int', default=900),
     ),
     mutually_exclusive=[('service_principal_id', 'application_id')],
-    required_one_of=[('service_principal_id', 'application_id'), ('template_id', 'job_id')],
+    # template_id or job_id is required too, except in check mode for a service principal not created yet (DesiredJob).
+    required_one_of=[('service_principal_id', 'application_id')],
 )
 
 
@@ -97,8 +98,8 @@ class DesiredJob:
         self.template_id = id_segment('template_id', params.get('template_id'), _TEMPLATE_ID_FIX)
         self.job_id = id_segment('job_id', params.get('job_id'), _JOB_ID_FIX)
         if self.template_id is None and self.job_id is None and not self.planned_parent:
-            raise TaskFailure('template_id and job_id are both null: give template_id (the job is found or created by its '
-                              'template) or job_id (an existing job).')
+            raise TaskFailure('one of the following is required: template_id, job_id. Give template_id (the job is found or '
+                              'created by its template) or job_id (an existing job).')
         self.state = params.get('state') or 'present'
         self.restart_scope = normalise_restart_scope(params.get('restart_scope'), self.state)
         self.settings = normalise_settings(params.get('settings'))

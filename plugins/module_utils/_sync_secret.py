@@ -269,7 +269,8 @@ def run_synchronization_secret(task):
     params = task.params
     # In check mode a null service_principal_id stands for the one an earlier task would create (check mode of
     # application_from_template returns it with id null): the change is planned for a service principal without secrets.
-    planned_parent = task.check_mode and params.get('service_principal_id') is None
+    # (Ansible passes a null given for a required string option as an empty string.)
+    planned_parent = task.check_mode and params.get('service_principal_id') in (None, '')
     sp_id = None if planned_parent else object_id('service_principal_id', params.get('service_principal_id'), 'service_principal')
     state = params.get('state') or 'present'
     desired = desired_secrets(params)

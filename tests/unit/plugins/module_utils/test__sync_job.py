@@ -360,7 +360,7 @@ def test_is_running():
     (dict(job_id='.'), r"job_id: '\.' is not an id \(an id is not empty, not \"\.\" or \"\.\.\""),
     (dict(job_id='..'), r"job_id: '\.\.' is not an id .*or leave job_id out and give template_id"),
     (dict(template_id='sc im'), r'template_id: .* is not an id .*; give the id of a synchronization template'),
-    (dict(template_id=None, job_id=None), r'template_id and job_id are both null'),
+    (dict(template_id=None, job_id=None), r'one of the following is required: template_id, job_id. Give template_id'),
     (dict(state='restarted', restart_scope=['None']), r'restart_scope: None must not be used .*use state=started'),
     (dict(state='restarted', restart_scope=['Watermark', 'ConnectorDataStore']),
      r'restart_scope: ConnectorDataStore must not be used .*Contact Support'),
