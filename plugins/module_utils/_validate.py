@@ -119,7 +119,8 @@ def same_id(left, right):
 def check_identity(option, asked, found, what):
     """Fail when Graph answered a read of ``asked`` with another object (``found``, a dict with ``id``)."""
     if found is not None and not same_id(asked, found.get('id') if isinstance(found, dict) else None):
+        answer = found.get('id') if isinstance(found, dict) else None
         raise TaskFailure('%s: reading %s %s returned %s, not that %s; nothing was changed. Give the id exactly as Graph '
-                          'lists it.' % (option, what, asked, 'an object with id %s' % found.get('id') if isinstance(found, dict)
-                                                   and found.get('id') else 'an object without an id', what))
+                          'lists it.' % (option, what, asked, 'an object with id %s' % answer if answer else 'an object without an id',
+                                         what))
     return found
