@@ -28,8 +28,7 @@ from ansible_collections.entra.provisioning.plugins.module_utils._task import Ta
 
 GUID = re.compile(r'^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$')
 
-# The application template of a non-gallery ("custom") application in the global service:
-# https://learn.microsoft.com/en-us/graph/application-saml-sso-configure-api#step-1-create-the-application
+# The application template of a non-gallery ("custom") application in the global service (docs/graph-behaviour.md §1.4).
 NON_GALLERY_TEMPLATE_ID = '8adf8e6e-67b2-4cf2-a259-e3dc5476c621'
 
 # What each kind of object id is, and where to find it. Every kind has an application (client) id too, a GUID as well,
