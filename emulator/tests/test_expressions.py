@@ -309,9 +309,8 @@ def test_evaluation_errors(expression, attributes, fragment):
 
 
 def test_input_object_values_are_normalised():
-    attributes = expressions.attributes_from_input({"properties": [
-        {"key": "accountEnabled", "value": True}, {"key": "n", "value": 3}, {"key": "appRoleAssignments", "value@odata.type": "#Collection(String)",
-                                                                           "value": ["Default Assignment"]}]})
+    roles = {"key": "appRoleAssignments", "value@odata.type": "#Collection(String)", "value": ["Default Assignment"]}
+    attributes = expressions.attributes_from_input({"properties": [{"key": "accountEnabled", "value": True}, {"key": "n", "value": 3}, roles]})
     assert attributes == {"accountEnabled": "True", "n": "3", "appRoleAssignments": ["Default Assignment"]}
 
 

@@ -319,11 +319,11 @@ def random_string(call):
     chars = []
     for alphabet, key in classes:
         allowed = [char for char in alphabet if char not in avoid]
-        chars.extend(rng.choice(allowed) for _ in range(number(call.value(key), "RandomString's " + key)))
+        chars.extend(rng.choice(allowed) for _index in range(number(call.value(key), "RandomString's " + key)))
     if length > 256 or len(chars) > length:
         raise EvaluationError("RandomString's Length must be at most 256 and at least the sum of the minimums.")
     filler = [char for char in string.ascii_lowercase + string.digits if char not in avoid]
-    chars.extend(rng.choice(filler) for _ in range(length - len(chars)))
+    chars.extend(rng.choice(filler) for _index in range(length - len(chars)))
     rng.shuffle(chars)
     return "".join(chars)
 

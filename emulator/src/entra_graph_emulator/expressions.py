@@ -278,8 +278,8 @@ class _Parser:
             code, message = problems[0]
         else:
             code = "ArgumentCountMismatch"
-            message = "%s, but %d %s given." % (" or ".join(_arity(name, signature) for signature in self.signatures[name]),
-                                               len(slots), "was" if len(slots) == 1 else "were")
+            forms = " or ".join(_arity(name, signature) for signature in self.signatures[name])
+            message = "%s, but %d %s given." % (forms, len(slots), "was" if len(slots) == 1 else "were")
         raise self.error(message, start, code, name)
 
 
