@@ -1,11 +1,7 @@
 """Fixtures: one in-process emulator per test module, HTTPS clients that trust its CA."""
 
-import os
-import sys
-
 import pytest
 import requests
-
 
 from entra_graph_emulator.server import EmulatorServer
 

@@ -8,13 +8,11 @@ in test_synchronization_https.py.
 import json
 import os
 import re
-import sys
 import time
 import urllib.parse
 import uuid
 
 import pytest
-
 
 from entra_graph_emulator import seeding
 from entra_graph_emulator import synchronization

@@ -1,12 +1,9 @@
 """synchronization/simulation.py on its own: cycles, quarantine back-off, restart scopes, seeding, without HTTP."""
 
 import datetime
-import os
-import sys
 import time
 
 import pytest
-
 
 from entra_graph_emulator.synchronization import simulation
 

@@ -21,8 +21,6 @@ import time
 import requests
 
 
-
-
 class EmulatorStartError(RuntimeError):
     """The emulator process died or did not write its info file in time."""
 
