@@ -9,7 +9,12 @@ import os
 import pytest
 
 from entra_graph_emulator import expressions
-from test_synchronization import DOC_TIME, SYNC_DATA, configured_job, graph, new_job, read_job, shared_example, sync  # noqa: F401 (fixture)
+from test_synchronization import DOC_TIME, SYNC_DATA, Graph, configured_job, new_job, read_job, shared_example, sync
+
+
+@pytest.fixture(name="graph")
+def graph_fixture(tmp_path):
+    return Graph(str(tmp_path))
 
 
 def scim_users(schema):
