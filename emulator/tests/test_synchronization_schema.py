@@ -1,4 +1,4 @@
-"""The schema routes (§2.8, §3.5): GET, PUT with its checks, PATCH as the service answers it, DELETE,
+"""The schema routes ([schema resource], [schema update], docs/synchronization.md#sources): GET, PUT with its checks, PATCH as the service answers it, DELETE,
 the schema change restarting the job's service, and parseExpression, driven in-process like
 test_synchronization.py (whose helpers this module reuses)."""
 

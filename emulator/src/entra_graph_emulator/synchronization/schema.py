@@ -1,5 +1,7 @@
 """Synchronization schemas of jobs and templates: GET, PUT (and PATCH), DELETE, and the schema's
-functions, filterOperators, parseExpression and directories (§2.8, §3.5).
+functions, filterOperators, parseExpression and directories ([schema resource], [schema update]).
+
+Names in brackets, like [schema resource], are public pages listed in docs/synchronization.md#sources.
 """
 
 import json
@@ -26,7 +28,7 @@ from .template_catalog import catalog
 
 
 def schema_from_body(body):
-    # "PUT replaces the whole schema" (§2.8): properties not sent are erased.
+    # "PUT replaces the whole schema" [schema resource]: properties not sent are erased.
     return {"version": body.get("version"), "synchronizationRules": body.get("synchronizationRules") or [],
             "directories": body.get("directories") or []}
 
@@ -39,8 +41,8 @@ def render_schema(schema_id, version, schema, context_url=None):
 
 
 def _new_schema_version(now):
-    """"updated automatically with every schema change" (§2.8). Docs are silent on the form of a new
-    version: we chose the Date/ActivityId form seen on directories (ISS-PS2643, scim-template-notes.md)."""
+    """"updated automatically with every schema change" [schema resource]. Docs are silent on the form of a new
+    version: we chose the Date/ActivityId form seen on directories ([msgraph-sdk-powershell#2643], [SCIM template notes])."""
     return "Date:%s, ActivityId:%s" % (simulation.format_time(now), uuid.uuid4())
 
 
@@ -109,7 +111,7 @@ def put_schema(request):
 
 
 def delete_schema(request):
-    """DELETE resets the schema to the template's default (§2.8, D1:schema-delete); 204."""
+    """DELETE resets the schema to the template's default ([schema resource], [schema delete]); 204."""
     store = request.store
     with store.lock:
         root, job, template_id = _schema_target(request)
@@ -145,8 +147,8 @@ def get_functions(request):
 
 
 def parse_expression_action(request):
-    """schema/parseExpression (§1 row 20; schema-parseexpression.*.json): parsed and evaluated by
-    expressions.py; the clock is the emulator's (Now())."""
+    """schema/parseExpression ([parseExpression]; data/examples/schema-parseexpression.*.json): parsed and
+    evaluated by expressions.py; the clock is the emulator's (Now())."""
     with request.store.lock:
         _schema_target(request)
     body = checked_action(request, "parseExpression", required=True)
