@@ -1,6 +1,6 @@
-"""The schema routes ([schema resource], [schema update], docs/synchronization.md#sources): GET, PUT with its checks, PATCH as the service answers it, DELETE,
-the schema change restarting the job's service, and parseExpression, driven in-process like
-test_synchronization.py (whose helpers this module reuses)."""
+"""The schema routes (schema resource, schema update and parseExpression in docs/synchronization.md#sources): GET,
+PUT with its checks, PATCH as the service answers it, DELETE, the schema change restarting the job's service, and
+parseExpression, driven in-process like test_synchronization.py (whose helpers this module reuses)."""
 
 import copy
 import json
