@@ -26,24 +26,42 @@ DEV_CORE=2.19        # requirements-dev.txt pins it: the linters and the emulato
 OLDEST=${CORES[0]%%:*}
 NEWEST=${CORES[-1]%%:*}
 
-# Step timings, printed at the end (before the last pytest run repeats its summary line).
+# Step timings, printed at the end (before the last pytest run repeats its summary line): wall-clock seconds and the
+# CPU seconds of the step's processes (user + system), which do not grow when other work loads the machine.
 TIMINGS=()
 STEP_NAME=
 STEP_START=$SECONDS
 SUITE_START=$SECONDS
+CPU=0
+cpu_seconds() {  # CPU=user + system seconds of this shell's finished children (`times` runs in this shell, not a subshell)
+    times > "$WORK/times"
+    CPU=$(awk 'NR == 2 { total = 0; for (i = 1; i <= 2; i++) { split($i, part, "m"); total += part[1] * 60 + part[2] } printf "%d", total }' "$WORK/times")
+}
+cpu_seconds
+STEP_CPU=$CPU
+SUITE_CPU=$CPU
+record_step() {
+    local cpu
+    cpu_seconds
+    cpu=$CPU
+    TIMINGS+=("$(printf '%5d s %6d s  %s' $((SECONDS - STEP_START)) $((cpu - STEP_CPU)) "$STEP_NAME")")
+    STEP_START=$SECONDS
+    STEP_CPU=$cpu
+}
 step() {
     if [ -n "$STEP_NAME" ]; then
-        TIMINGS+=("$(printf '%5d s  %s' $((SECONDS - STEP_START)) "$STEP_NAME")")
+        record_step
     fi
     STEP_NAME=$1
-    STEP_START=$SECONDS
     printf '\n=== %s (%s)\n' "$1" "$(date +%H:%M:%S)"
 }
 print_timings() {
-    TIMINGS+=("$(printf '%5d s  %s' $((SECONDS - STEP_START)) "$STEP_NAME")")
-    printf '\n=== Timings (2-core budget: 20 minutes)\n'
+    record_step
+    printf '\n=== Timings (budget: 20 minutes on 2 cores; load average now: %s)\n' "$(cut -d' ' -f1-3 /proc/loadavg 2>/dev/null || echo unknown)"
+    printf '%7s %8s  %s\n' wall CPU step
     printf '%s\n' "${TIMINGS[@]}"
-    printf '%5d s  total\n' $((SECONDS - SUITE_START))
+    cpu_seconds
+    printf '%5d s %6d s  total\n' $((SECONDS - SUITE_START)) $((CPU - SUITE_CPU))
 }
 
 fail() { echo "tests/run.sh: $*" >&2; exit 1; }
@@ -182,7 +200,7 @@ if [ -z "${ENTRA_TEST_QUICK:-}" ]; then
     done
     for core in "${SANITY_CORES[@]}"; do
         cat "$WORK/sanity-$core.log"
-        TIMINGS+=("$(tail -n 1 "$WORK/sanity-$core.log" | sed -E 's/.*after ([0-9]+) s/\1/' | xargs printf '%5d s')  ansible-core $core sanity alone (within the side-by-side step)")
+        TIMINGS+=("$(tail -n 1 "$WORK/sanity-$core.log" | sed -E 's/.*after ([0-9]+) s/\1/' | xargs printf '%5d s %8s')  ansible-core $core sanity, wall time within the side-by-side step")
     done
     [ ${#failed[@]} -eq 0 ] || fail "ansible-test sanity failed on ansible-core ${failed[*]}"
 fi
