@@ -220,13 +220,14 @@ step "pytest: a user's own tests with the emulator's pytest plugin (emulator/exa
 (cd emulator/examples/user-ci && python -m pytest -p no:cacheprovider -q)
 
 # The integration tests on the oldest core, then on the newest; the last run's summary line closes the output.
+# Some tests import the collection's client directly: from $WORK, as the unit tests.
 step "pytest: integration tests, ansible-core $OLDEST (real msal and requests against the emulator over HTTPS, real ansible-playbook runs)"
-"$(core_venv "$OLDEST")/bin/python" -m pytest tests/integration -p no:cacheprovider -q
+PYTHONPATH=$WORK "$(core_venv "$OLDEST")/bin/python" -m pytest tests/integration -p no:cacheprovider -q
 
 step "pytest: integration tests, ansible-core $NEWEST"
 LAST_LOG=$WORK/integration-newest.log
 set +e
-"$(core_venv "$NEWEST")/bin/python" -m pytest tests/integration -p no:cacheprovider -q 2>&1 | tee "$LAST_LOG"
+PYTHONPATH=$WORK "$(core_venv "$NEWEST")/bin/python" -m pytest tests/integration -p no:cacheprovider -q 2>&1 | tee "$LAST_LOG"
 status=${PIPESTATUS[0]}
 set -e
 print_timings
