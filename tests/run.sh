@@ -16,7 +16,9 @@ set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 CACHE=${ENTRA_TEST_CACHE:-$ROOT/.cache}
 WORK=$(mktemp -d)
-trap 'rm -rf "$WORK"' EXIT
+TIMINGS_PRINTED=
+# On a failure too, the timings of the steps that ran are printed.
+trap '[ -n "$TIMINGS_PRINTED" ] || [ -z "${STEP_NAME:-}" ] || print_timings >&2; rm -rf "$WORK"' EXIT
 mkdir -p "$CACHE"
 
 # The supported cores, oldest first, each with the Python its controller runs on. Keep in step with meta/runtime.yml
@@ -56,6 +58,7 @@ step() {
     printf '\n=== %s (%s)\n' "$1" "$(date +%H:%M:%S)"
 }
 print_timings() {
+    TIMINGS_PRINTED=1
     record_step
     printf '\n=== Timings (budget: 20 minutes on 2 cores; load average now: %s)\n' "$(cut -d' ' -f1-3 /proc/loadavg 2>/dev/null || echo unknown)"
     printf '%7s %8s  %s\n' wall CPU step
