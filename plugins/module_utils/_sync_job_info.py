@@ -151,7 +151,17 @@ def _quarantined_reason(job):
         text += ': %s' % error
     if quarantine.get('next_attempt'):
         text += '; next attempt %s' % quarantine['next_attempt']
+    if quarantine.get('reason') == 'TooManyDeletes':
+        text += STAGED_DELETES_ADVICE
     return text + '.'
+
+
+# Accidental-deletion prevention (docs/graph-behaviour.md §9.4): the cycle held its deletes back and quarantined the job.
+STAGED_DELETES_ADVICE = ('. Accidental-deletion prevention: the cycle would have deleted more objects than the job\'s '
+                         'deletion threshold allows, so it staged the deletes and stopped. List them with '
+                         'entra.provisioning.provisioning_log_info (action: stagedDelete); to approve them, restart the job '
+                         'with entra.provisioning.synchronization_job (state: restarted, restart_scope: [ForceDeletes]); to '
+                         'reject them, fix the source of the deletes and leave the job as it is')
 
 
 def _failing_reason(job):
