@@ -414,6 +414,19 @@ def _processed(context, full):
     return list(selected)
 
 
+def _export_or_stage(context, run, staged, deletes, threshold):
+    if run.planned is None:
+        return
+    if staged and run.planned[0] == "deprovision":
+        run.action = "stagedDelete"
+        run.skip("TooManyDeletes", "The %s was not %s: this cycle would delete %d objects, more than the accidental-deletion threshold of %d." % (
+            run.object_type, "deleted" if run.planned[1] == "delete" else "disabled", deletes, threshold))
+        run.step("EntryExportStagedDelete", "export", "skipped", "The deletion of %s '%s' was staged" % (run.object_type.capitalize(), run.display),
+                 {"SkipReason": "TooManyDeletes"})
+        return
+    context.export(run)
+
+
 def run_cycle(store, state, job, sync_service, at, full, serial):
     """Run one cycle ending at ``at``; append its log entries; returns a CycleOutcome."""
     context = CycleContext(store, state, job, sync_service, at)
@@ -424,25 +437,26 @@ def run_cycle(store, state, job, sync_service, at, full, serial):
                    else "The target application could not be reached.")
         return CycleOutcome(None, simulation.CycleFailure("EncounteredQuarantineException", code, message, True), 0, None, None)
     cycle_id = simulation.cycle_id(job.id, serial)
+    pairs = _processed(context, full)
     planned_deletes = []
-    runs = []
-    for object_type, object_id in _processed(context, full):
-        run = context.evaluate(object_type, object_id, planned_deletes)
-        if run is not None:
-            runs.append(run)
+    runs = [run for run in (context.evaluate(kind, object_id, planned_deletes) for kind, object_id in pairs if kind == "user") if run]
+    group_ids = [object_id for kind, object_id in pairs if kind == "group"]
+    for object_id in group_ids:
+        # A first look at the groups only counts their deletes (the threshold covers the whole cycle).
+        context.evaluate("group", object_id, planned_deletes)
     threshold = delete_threshold(state, job)
     staged = threshold is not None and len(planned_deletes) > threshold and not job.force_deletes
     for run in runs:
-        if run.planned is None:
-            continue
-        if staged and run in planned_deletes:
-            run.action = "stagedDelete"
-            run.skip("TooManyDeletes", "The %s was not %s: this cycle would delete %d objects, more than the accidental-deletion threshold of %d." % (
-                run.object_type, "deleted" if run.planned[1] == "delete" else "disabled", len(planned_deletes), threshold))
-            run.step("EntryExportStagedDelete", "export", "skipped", "The deletion of %s '%s' was staged" % (run.object_type.capitalize(), run.display),
-                     {"SkipReason": "TooManyDeletes"})
-            continue
-        context.export(run)
+        _export_or_stage(context, run, staged, len(planned_deletes), threshold)
+    # Groups are evaluated after their members were exported, so "members" names the members' target ids; a
+    # group whose provisioned member was created or deleted in this cycle is updated too.
+    touched = {run.source_id for run in runs if run.status == "success" and run.action in ("create", "delete")}
+    group_ids += [object_id for object_id, record in job.target.items() if record["object_type"] == "group" and object_id not in group_ids
+                  and touched & set(store.group_members.get(object_id, []))]
+    group_runs = [run for run in (context.evaluate("group", object_id, []) for object_id in group_ids) if run]
+    for run in group_runs:
+        _export_or_stage(context, run, staged, len(planned_deletes), threshold)
+    runs += group_runs
     job.escrow = {run.source_id: run.object_type for run in runs if run.status == "failure"}
     if not staged:
         # A staged cycle keeps its watermark: quarantine retries see the same deletes again until ForceDeletes.
