@@ -122,22 +122,19 @@ class LogQuery:
             raise TaskFailure('max_entries must be 0 (every entry that matches) or a positive number; got %s.' % self.max_entries)
 
 
-def build_filter(query, object_ids=None):
-    """The OData $filter of ``query`` (None when nothing filters), in the properties and operators Graph documents
-    for this list (docs/graph-behaviour.md §9.1): ``eq`` and, for times, ``gt``/``lt``.
+def build_filters(query, object_ids=None):
+    """The OData $filter expressions of ``query``: one, or None when nothing filters.
 
-    ``object_ids`` are the ids the ``object`` option stands for (an object id as given, or the id a user principal
-    name resolved to); each is matched on the source or the target identity.
+    Only the properties and operators Graph documents for this list are used (docs/graph-behaviour.md §9.1): ``eq``
+    joined by ``and`` and, for times, ``gt``/``lt``. ``object_ids`` (the ids the ``object`` option stands for) are
+    matched on the source or the target identity; ``or`` is not among the documented operators, so each id and side
+    is one expression of its own, and their results are merged (``read_entries``).
     """
     clauses = []
     if query.service_principal_id:
         clauses.append('servicePrincipal/id eq %s' % odata_string(query.service_principal_id))
     if query.job_id:
         clauses.append('jobId eq %s' % odata_string(query.job_id))
-    if object_ids:
-        identity = ' or '.join('%s/id eq %s' % (side, odata_string(value))
-                               for value in object_ids for side in ('sourceIdentity', 'targetIdentity'))
-        clauses.append('(%s)' % identity)
     if query.status:
         clauses.append('provisioningStatusInfo/status eq %s' % odata_string(query.status))
     if query.action:
@@ -148,7 +145,10 @@ def build_filter(query, object_ids=None):
         clauses.append('activityDateTime gt %s' % odata_time(query.since))
     if query.until is not None:
         clauses.append('activityDateTime lt %s' % odata_time(query.until))
-    return ' and '.join(clauses) if clauses else None
+    if not object_ids:
+        return [' and '.join(clauses) if clauses else None]
+    return [' and '.join(['%s/id eq %s' % (side, odata_string(value))] + clauses)
+            for value in object_ids for side in ('sourceIdentity', 'targetIdentity')]
 
 
 # --- results (pure) ----------------------------------------------------------------------------------------------------
@@ -295,29 +295,43 @@ def resolve_user(client, option, user_principal_name):
 def logs_failure(error):
     """The failure to raise for a read of the logs Graph refused with 403: the permission and the licence."""
     return TaskFailure('Graph refused to list the provisioning logs (HTTP 403 %s: %s). Reading them needs the '
-                       'AuditLog.Read.All permission (application permission, or a delegated one with a role such as '
-                       'Reports Reader), and the tenant needs a Microsoft Entra ID P1 or P2 licence '
+                       'application permissions AuditLog.Read.All and Directory.Read.All (or, delegated, AuditLog.Read.All '
+                       'and a role such as Reports Reader), and the tenant needs a Microsoft Entra ID P1 or P2 licence '
                        '(docs/graph-behaviour.md §9.1).' % (error.code or '', (error.message or '').strip().rstrip('.')),
                        error=error.to_result())
 
 
-def read_entries(client, odata_filter, max_entries):
-    """``(entries as Graph sent them, truncated)``: pages followed to the end, or until ``max_entries`` (0: no limit)."""
-    params = {'$orderby': 'activityDateTime desc'}
-    if odata_filter:
-        params['$filter'] = odata_filter
-    found = []
-    try:
-        for page in client.iter_pages(LOGS_PATH, params=params):
-            found.extend(page)
-            if max_entries and len(found) >= max_entries:
-                # More entries may exist; the next page is not read.
-                return found[:max_entries], True
-    except GraphError as error:
-        if error.status == 403:
-            raise logs_failure(error)
-        raise
-    return found, False
+def read_entries(client, filters, max_entries):
+    """``(entries as Graph sent them, newest first, truncated)``: for each of ``filters``, the pages followed to the end
+    or until ``max_entries`` (0: no limit); the results merged without duplicates."""
+    found = {}
+    truncated = False
+    for odata_filter in filters:
+        params = {'$orderby': 'activityDateTime desc'}
+        if odata_filter:
+            params['$filter'] = odata_filter
+        count = 0
+        try:
+            pages = client.iter_pages(LOGS_PATH, params=params)
+            for page in pages:
+                for entry in page:
+                    found.setdefault(entry.get('id'), entry)
+                count += len(page)
+                if max_entries and count >= max_entries:
+                    # Enough: the rest is not read. Exactly max_entries so far: one more page tells whether more match.
+                    truncated = truncated or count > max_entries or bool(next(pages, None))
+                    break
+        except GraphError as error:
+            if error.status == 403:
+                raise logs_failure(error)
+            raise
+    entries = list(found.values())
+    if len(filters) > 1:
+        entries.sort(key=lambda entry: _negated_time(entry.get('activityDateTime')))
+    if max_entries and len(entries) > max_entries:
+        truncated = True
+        entries = entries[:max_entries]
+    return entries, truncated
 
 
 def run_provisioning_log_info(task):
@@ -326,11 +340,11 @@ def run_provisioning_log_info(task):
     object_ids = None
     if query.object is not None:
         object_ids = [resolve_user(client, 'object', query.object) if is_user_principal_name(query.object) else query.object]
-    odata_filter = build_filter(query, object_ids)
-    raw, truncated = read_entries(client, odata_filter, query.max_entries)
+    filters = build_filters(query, object_ids)
+    raw, truncated = read_entries(client, filters, query.max_entries)
     entries = [entry_to_result(entry) for entry in raw]
     if truncated:
         task.warn('More than max_entries=%d provisioning log entries match; the newest %d are returned. Narrow the query '
                   '(since, status, action, object) or raise max_entries.' % (query.max_entries, query.max_entries))
-    return dict(changed=False, entries=entries, summary=summarize(entries), truncated=truncated, filter=odata_filter)
+    return dict(changed=False, entries=entries, summary=summarize(entries), truncated=truncated, filters=filters)
 

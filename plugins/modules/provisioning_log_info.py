@@ -74,10 +74,12 @@ options:
     type: int
     default: 1000
 notes:
-  - 'B(Permissions.) C(AuditLog.Read.All), and a Microsoft Entra ID P1 or P2 licence in the tenant: without either,
-    Graph answers 403 and the task fails saying so. O(object) given as a user principal name also needs
+  - 'B(Permissions.) C(AuditLog.Read.All) and C(Directory.Read.All), and a Microsoft Entra ID P1 or P2 licence in
+    the tenant: without either, Graph answers 403 and the task fails saying so. O(object) given as a user principal name also needs
     C(User.Read.All).'
-  - B(Cost.) One request per page of entries, plus one to resolve a user principal name.
+  - B(Cost.) One request per page of entries, plus one to resolve a user principal name. With O(object), Graph is
+    asked twice (the object as source identity, then as target identity), because its documented C($filter) has
+    no C(or).
 seealso:
   - module: entra.provisioning.provision_on_demand
     description: Retry the objects that failed, now.
@@ -294,11 +296,13 @@ truncated:
   type: bool
   returned: always
   sample: false
-filter:
-  description: The OData C($filter) sent to Graph, or null.
-  type: str
+filters:
+  description:
+    - The OData C($filter) expressions sent to Graph (one request series each), or C([null]) when nothing filters.
+  type: list
+  elements: str
   returned: always
-  sample: "servicePrincipal/id eq '5f0f4f2c-6a3e-4d0b-9a61-7b1e0c2d3e4f' and provisioningStatusInfo/status eq 'failure'"
+  sample: ["servicePrincipal/id eq '5f0f4f2c-6a3e-4d0b-9a61-7b1e0c2d3e4f' and provisioningStatusInfo/status eq 'failure'"]
 '''
 
 from ansible_collections.entra.provisioning.plugins.module_utils._task import run_as_module

@@ -13,7 +13,7 @@ import pytest
 from ansible_collections.entra.provisioning.plugins.module_utils._graph_errors import GraphError
 from ansible_collections.entra.provisioning.plugins.module_utils._provisioning_logs import (
     LogQuery,
-    build_filter,
+    build_filters,
     entry_to_result,
     parse_moment,
     read_entries,
@@ -119,23 +119,28 @@ def test_a_service_principal_id_that_is_an_app_name_fails():
 # --- the filter -------------------------------------------------------------------------------------------------------
 
 def test_no_option_no_filter():
-    assert build_filter(query()) is None
+    assert build_filters(query()) == [None]
 
 
 def test_every_option_becomes_one_clause_in_graph_spelling():
-    built = build_filter(query(service_principal_id=SP, job_id='scim.abc', status='failure', action='stagedDelete',
-                               cycle_id='44576n58', since='2024-05-24T00:00:00Z', until='1h'), object_ids=[USER])
+    built = build_filters(query(service_principal_id=SP, job_id='scim.abc', status='failure', action='stagedDelete',
+                                cycle_id='44576n58', since='2024-05-24T00:00:00Z', until='1h'))
 
-    assert built == ("servicePrincipal/id eq '%s' and jobId eq 'scim.abc' and "
-                     "(sourceIdentity/id eq '%s' or targetIdentity/id eq '%s') and "
+    assert built == ["servicePrincipal/id eq '%s' and jobId eq 'scim.abc' and "
                      "provisioningStatusInfo/status eq 'failure' and provisioningAction eq 'stagedDelete' and "
                      "cycleId eq '44576n58' and activityDateTime gt 2024-05-24T00:00:00Z and "
-                     "activityDateTime lt 2024-05-25T11:00:00Z" % (SP, USER, USER))
+                     "activityDateTime lt 2024-05-25T11:00:00Z" % SP]
+
+
+def test_an_object_is_matched_on_either_side_in_two_filters_without_or():
+    built = build_filters(query(status='failure'), object_ids=[USER])
+
+    assert built == ["sourceIdentity/id eq '%s' and provisioningStatusInfo/status eq 'failure'" % USER,
+                     "targetIdentity/id eq '%s' and provisioningStatusInfo/status eq 'failure'" % USER]
 
 
 def test_quotes_in_values_are_doubled():
-    assert build_filter(query(), object_ids=["o'brien"]) == \
-        "(sourceIdentity/id eq 'o''brien' or targetIdentity/id eq 'o''brien')"
+    assert build_filters(query(), object_ids=["o'brien"])[0] == "sourceIdentity/id eq 'o''brien'"
 
 
 # --- entries ------------------------------------------------------------------------------------------------------------
@@ -223,42 +228,60 @@ def test_most_failed_is_bounded():
 # --- reading -------------------------------------------------------------------------------------------------------------
 
 class PagedClient:
-    """Pages of a list, as GraphClient.iter_pages yields them; counts the pages read."""
+    """Pages of a list per filter, as GraphClient.iter_pages yields them; counts the pages read."""
 
     def __init__(self, pages, error=None):
-        self.pages = pages
+        self.pages = pages if isinstance(pages, dict) else {None: pages}
         self.error = error
         self.read = 0
-        self.params = None
+        self.params = []
 
     def iter_pages(self, path, params=None):
         assert path == '/auditLogs/provisioning'
-        self.params = params
+        self.params.append(params)
         if self.error:
             raise self.error
-        for page in self.pages:
+        for page in self.pages.get(params.get('$filter'), self.pages.get(None, [])):
             self.read += 1
             yield page
 
 
-def test_reading_stops_at_max_entries_without_reading_further_pages():
-    client = PagedClient([[{'id': 1}, {'id': 2}], [{'id': 3}, {'id': 4}], [{'id': 5}]])
+def _at(number, hour=10):
+    return {'id': number, 'activityDateTime': '2024-05-25T%02d:00:00Z' % hour}
 
-    entries, truncated = read_entries(client, "jobId eq 'x'", 3)
+
+def test_reading_stops_at_max_entries_without_reading_further_pages():
+    client = PagedClient([[_at(1), _at(2)], [_at(3), _at(4)], [_at(5)]])
+
+    entries, truncated = read_entries(client, ["jobId eq 'x'"], 3)
 
     assert [entry['id'] for entry in entries] == [1, 2, 3]
     assert truncated is True
     assert client.read == 2
-    assert client.params == {'$filter': "jobId eq 'x'", '$orderby': 'activityDateTime desc'}
+    assert client.params == [{'$filter': "jobId eq 'x'", '$orderby': 'activityDateTime desc'}]
+
+
+def test_exactly_max_entries_reads_one_more_page_to_tell_whether_more_match():
+    assert read_entries(PagedClient([[_at(1), _at(2)]]), [None], 2) == ([_at(1), _at(2)], False)
+    assert read_entries(PagedClient([[_at(1), _at(2)], [_at(3)]]), [None], 2)[1] is True
 
 
 def test_reading_to_the_end_with_no_limit():
-    client = PagedClient([[{'id': 1}], [{'id': 2}], [{'id': 3}]])
+    client = PagedClient([[_at(1)], [_at(2)], [_at(3)]])
 
-    entries, truncated = read_entries(client, None, 0)
+    entries, truncated = read_entries(client, [None], 0)
 
     assert len(entries) == 3 and truncated is False
-    assert '$filter' not in client.params
+    assert '$filter' not in client.params[0]
+
+
+def test_two_filters_are_merged_newest_first_without_duplicates_and_bounded():
+    client = PagedClient({'source': [[_at(1, 9), _at(2, 7)]], 'target': [[_at(2, 7), _at(3, 8), _at(4, 6)]]})
+
+    entries, truncated = read_entries(client, ['source', 'target'], 3)
+
+    assert [entry['id'] for entry in entries] == [1, 3, 2]
+    assert truncated is True
 
 
 def test_403_names_the_permission_and_the_licence():
@@ -266,8 +289,8 @@ def test_403_names_the_permission_and_the_licence():
                        'Tenant does not have a SKU required for this operation.', 'GET', '/auditLogs/provisioning')
 
     with pytest.raises(TaskFailure) as failure:
-        read_entries(PagedClient([], error=error), None, 10)
+        read_entries(PagedClient([], error=error), [None], 10)
 
-    assert 'AuditLog.Read.All' in failure.value.msg
+    assert 'AuditLog.Read.All and Directory.Read.All' in failure.value.msg
     assert 'P1 or P2' in failure.value.msg
     assert 'Authentication_RequestFromNonPremiumTenantOrB2CTenant' in failure.value.msg
