@@ -284,8 +284,8 @@ def resolve_user(client, option, user_principal_name):
 
     ``GET /users?$filter=userPrincipalName eq '...'`` (https://learn.microsoft.com/graph/api/user-list).
     """
-    found = client.list_all('/users', params={'$filter': 'userPrincipalName eq %s' % odata_string(user_principal_name),
-                                             '$select': 'id,userPrincipalName'})
+    params = {'$filter': 'userPrincipalName eq %s' % odata_string(user_principal_name), '$select': 'id,userPrincipalName'}
+    found = client.list_all('/users', params=params)
     if not found:
         raise TaskFailure('%s: no user has the user principal name %s in this tenant; give the user principal name '
                           'exactly as Entra ID shows it, or the user\'s object id.' % (option, user_principal_name))
@@ -347,4 +347,3 @@ def run_provisioning_log_info(task):
         task.warn('More than max_entries=%d provisioning log entries match; the newest %d are returned. Narrow the query '
                   '(since, status, action, object) or raise max_entries.' % (query.max_entries, query.max_entries))
     return dict(changed=False, entries=entries, summary=summarize(entries), truncated=truncated, filters=filters)
-
