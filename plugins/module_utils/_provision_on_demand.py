@@ -28,7 +28,8 @@ from ansible_collections.entra.provisioning.plugins.module_utils._provisioning_l
     resolve_user,
     step_to_result,
 )
-from ansible_collections.entra.provisioning.plugins.module_utils._sync_job import DesiredJob, job_path, read_job
+from ansible_collections.entra.provisioning.plugins.module_utils._sync_job import MODULE_SPEC as JOB_SPEC
+from ansible_collections.entra.provisioning.plugins.module_utils._sync_job import DesiredJob, job_path, read_job, template_matches
 from ansible_collections.entra.provisioning.plugins.module_utils._task import TaskFailure, module_spec
 from ansible_collections.entra.provisioning.plugins.module_utils._validate import object_id, type_name
 
@@ -42,12 +43,12 @@ _GRAPH_TYPE = dict(user='User', group='Group')
 # Actions that write to the target system; "other" (nothing to do) and "stagedDelete" (held back) do not.
 _WRITING_ACTIONS = ('create', 'update', 'delete', 'disable')
 
+# The job is addressed with synchronization_job's own options, under its rules.
+_JOB_OPTIONS = ('service_principal_id', 'application_id', 'template_id', 'job_id')
+
 MODULE_SPEC = module_spec(
     dict(
-        service_principal_id=dict(type='str'),
-        application_id=dict(type='str'),
-        template_id=dict(type='str'),
-        job_id=dict(type='str'),
+        [(name, JOB_SPEC['argument_spec'][name]) for name in _JOB_OPTIONS],
         subjects=dict(type='list', elements='dict', required=True, options=dict(
             object_id=dict(type='str'),
             user_principal_name=dict(type='str'),
@@ -57,8 +58,8 @@ MODULE_SPEC = module_spec(
         rule_id=dict(type='str'),
         fail_on_error=dict(type='bool', default=True),
     ),
-    mutually_exclusive=[('service_principal_id', 'application_id'), ('template_id', 'job_id')],
-    required_one_of=[('service_principal_id', 'application_id'), ('template_id', 'job_id')],
+    mutually_exclusive=JOB_SPEC['mutually_exclusive'],
+    required_one_of=JOB_SPEC['required_one_of'] + [('template_id', 'job_id')],
 )
 
 
@@ -267,6 +268,9 @@ def run_provision_on_demand(task, pacer=None):
     if job is None:
         raise TaskFailure('%s %s has no job of template %s: create it with entra.provisioning.synchronization_job first.'
                           % (desired.parent_option, desired.parent_id, desired.template_id))
+    if desired.template_id and not template_matches(job.get('templateId'), desired.template_id):
+        raise TaskFailure('job %s has template %s, not template_id %s: remove template_id, or give the job_id of a job of '
+                          'template %s.' % (job.get('id'), job.get('templateId'), desired.template_id, desired.template_id))
     path = job_path(jobs_path, job['id'])
 
     # Everything is read and resolved before the first request is sent: bad input fails with nothing provisioned.

@@ -52,7 +52,7 @@ options:
   template_id:
     description:
       - Find the job by the template it was created from, for example V(scim).
-      - Exactly one of O(template_id) and O(job_id) is required.
+      - At least one of O(template_id) and O(job_id) is required; with both, the job must be of that template.
     type: str
   job_id:
     description:

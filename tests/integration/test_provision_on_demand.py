@@ -170,10 +170,13 @@ def test_bad_input_fails_before_any_write(run_playbook, world, fresh_emulator):
                  **module_args(world)),
         pod_task('no job', ignore_errors=True, service_principal_id=world.sp_id, template_id='customappsso',
                  subjects=[{'object_id': UNKNOWN_USER}]),
+        pod_task('other template', ignore_errors=True, template_id='customappsso', subjects=[{'object_id': UNKNOWN_USER}],
+                 **module_args(world)),
     ))
 
     assert 'mutually exclusive' in failed(run, 'upn and id')['msg']
     assert 'members lists 6 users' in failed(run, 'six members')['msg']
     assert failed(run, 'unknown upn')['msg'].startswith('subjects[1].user_principal_name: no user has the user principal name')
     assert 'has no job of template customappsso' in failed(run, 'no job')['msg']
+    assert 'has template scim, not template_id customappsso' in failed(run, 'other template')['msg']
     assert fresh_emulator.writes(seq) == []
