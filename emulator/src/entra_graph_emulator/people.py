@@ -99,7 +99,7 @@ def is_directory_backed(store, sp_id):
 
 def assigned_user_ids(store, sp_id):
     """Users assigned directly or through a directly assigned group (nested groups are not expanded:
-    "group-based assignment doesn't support nested groups", [scoping guide])."""
+    "group-based assignment doesn't support nested groups", [scoping filters])."""
     result = {}
     for principal_id, assignment in assignments(store, sp_id).items():
         if assignment["principalType"] == "User" and principal_id in store.users:

@@ -8,7 +8,7 @@ before that its cycles stay synthetic (simulation.py). Per object, the same path
 1. entitlement: assigned to the application (directly, or as a member of an assigned group), or every
    object when the ``SyncAll`` secret is true ([how provisioning works] "Sync all users and groups");
 2. scoping: the object mapping's ``scope`` filter: the object is in scope when any filter group
-   passes, a group passes when all its clauses do ([scoping guide]);
+   passes, a group passes when all its clauses do ([scoping filters]);
 3. attribute mappings: each mapping's source evaluated by the expression evaluator (``..expressions``);
 4. export: create, update, disable (a user leaving scope: SCIM ``active`` false) or delete (the object was
    deleted in the source, or a group leaving scope) ([how provisioning works] "deprovisioning"), answered by the
@@ -25,7 +25,7 @@ countExports = both (export attempts), countImported = objects read from the sou
 processed objects that are entitled, countEntitledForProvisioning = those also in scope (docs are silent
 on these definitions: [task execution] names the counters only; we chose these).
 
-Names in brackets, like [scoping guide], are public pages listed in docs/synchronization.md#sources.
+Names in brackets, like [scoping filters], are public pages listed in docs/synchronization.md#sources.
 """
 
 import datetime
@@ -129,18 +129,29 @@ def object_mappings(job):
 
 
 # ---------------------------------------------------------------------------------------------
-# Scoping ([scoping guide]; operators of filterOperators)
+# Scoping ([scoping filters]; operators of filterOperators)
 # ---------------------------------------------------------------------------------------------
+
+def _integer(text):
+    try:
+        return int(text)
+    except (TypeError, ValueError):
+        return None
+
 
 def _clause_passes(clause, attributes):
     operator = str(clause.get("operatorName") or "").upper()
-    value = attributes.get(clause.get("sourceOperandName"))
+    name = str(clause.get("sourceOperandName") or "")
+    value = attributes.get(name, next((found for key, found in attributes.items() if key.lower() == name.lower()), None))
     values = value if isinstance(value, list) else [value]
     texts = ["" if item is None else expressions.text(item) if not isinstance(item, bool) else str(item) for item in values]
     wanted = ((clause.get("targetOperand") or {}).get("values") or [""])[0]
     empty = all(item == "" for item in texts)
-    # "EQUALS ... matches the input string value exactly (case-sensitive)" [scoping guide].
+    # Comparisons are case-sensitive, GREATER_THAN compares integers [scoping filters].
     checks = {
+        "GREATER_THAN": lambda: _integer(texts[0]) is not None and _integer(wanted) is not None and _integer(texts[0]) > _integer(wanted),
+        "GREATER_THAN_OR_EQUALS": lambda: _integer(texts[0]) is not None and _integer(wanted) is not None and _integer(texts[0]) >= _integer(wanted),
+        "INCLUDES": lambda: any(wanted in item for item in texts),
         "EQUALS": lambda: wanted in texts,
         "NOT EQUALS": lambda: wanted not in texts,
         "IS TRUE": lambda: any(item.lower() == "true" for item in texts),
