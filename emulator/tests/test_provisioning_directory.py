@@ -252,8 +252,8 @@ def test_provision_on_demand_runs_the_cycle_path(graph):
     sp_id, job_id, ids = started_job(graph)
     graph.control("PUT", "/synchronization/target", {"objects": {ids[0]: "unauthorized"}})
     failed = on_demand(graph, sp_id, job_id, {"objectId": ids[0], "objectTypeName": "User"})
-    assert json.loads(failed.body["key"]) == {"result": "Failure", "details": {"errorCode": "Unauthorized",
-                                                                                "errorMessage": json.loads(failed.body["value"])["statusInfo"]["reason"]}}
+    reason = json.loads(failed.body["value"])["statusInfo"]["reason"]
+    assert json.loads(failed.body["key"]) == {"result": "Failure", "details": {"errorCode": "Unauthorized", "errorMessage": reason}}
     graph.control("PUT", "/synchronization/target", {"mode": "accept"})
     fixed = on_demand(graph, sp_id, job_id, {"objectId": ids[0], "objectTypeName": "User"})
     assert json.loads(fixed.body["key"]) == {"result": "Success", "details": {}}

@@ -236,7 +236,7 @@ def new_user(store, body, tenant_domain):
     unknown = sorted(set(body) - set(USER_PROPERTIES))
     if unknown:
         raise GraphHttpError(400, "BadRequest", "Unknown user properties: %s (known: %s)." % (", ".join(unknown), ", ".join(USER_PROPERTIES)))
-    name = body.get("displayName") or str(body.get("userPrincipalName") or "").split("@")[0]
+    name = body.get("displayName") or str(body.get("userPrincipalName") or "").split("@", maxsplit=1)[0]
     if not name:
         raise GraphHttpError(400, "BadRequest", "A user needs displayName or userPrincipalName.")
     nickname = body.get("mailNickname") or re.sub(r"[^A-Za-z0-9]", "", name) or "user"
@@ -319,7 +319,7 @@ def control_add_group(request):
     with store.lock:
         _changing(request)
         group = new_group(store, body)
-        members = [member for member in body.get("members") or []]
+        members = list(body.get("members") or [])
         missing = [member for member in members if member not in store.users and member not in store.groups]
         if missing:
             raise GraphHttpError(400, "BadRequest", "Unknown members: %s." % ", ".join(missing))

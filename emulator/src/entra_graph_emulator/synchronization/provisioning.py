@@ -396,7 +396,8 @@ def log_entry(context, run, cycle_id, at):
         "targetIdentity": {"id": run.target_id or "", "displayName": run.display if run.target_id else "", "identityType": run.target_type,
                            "details": {}},
         "targetSystem": {"id": None, "displayName": context.target_system,
-                         "details": {"ApplicationId": sp.get("appId"), "ServicePrincipalId": sp.get("id"), "ServicePrincipalDisplayName": sp.get("displayName")}},
+                         "details": {"ApplicationId": sp.get("appId"), "ServicePrincipalId": sp.get("id"),
+                                     "ServicePrincipalDisplayName": sp.get("displayName")}},
     }
 
 
