@@ -21,6 +21,7 @@ import datetime
 import re
 import uuid
 
+from .directory import reject_unsupported_options
 from .framework import GraphHttpError
 from .framework import RouteTable
 from .framework import json_response
@@ -132,6 +133,7 @@ def source_attributes(store, object_type, obj):
 
 def _list(request, collection, objects, filters, properties, type_name, defaults=None):
     store = request.store
+    reject_unsupported_options(request, type_name)
     selected = parse_select(request.query, properties, type_name) or defaults
     raw_filter = request.query.get("$filter")
     clauses = filters.parse(raw_filter) if raw_filter else []
@@ -293,9 +295,10 @@ def control_change_user(request):
 
 
 def _forget_principal(store, object_id):
-    for members in store.group_members.values():
+    for group_id, members in store.group_members.items():
         if object_id in members:
             members.remove(object_id)
+            store.directory_changed(group_id)
     for assigned in store.app_role_assignments.values():
         assigned.pop(object_id, None)
 
