@@ -81,11 +81,14 @@ def find_user(store, key):
     user = store.users.get(key)
     if user is not None:
         return user
-    folded = str(key or "").casefold()
-    for candidate in store.users.values():
-        if str(candidate.get("userPrincipalName") or "").casefold() == folded:
-            return candidate
-    return None
+    return store.users.get(store.user_ids_by_upn.get(str(key or "").casefold()))
+
+
+def _put_user(store, user, old_upn=None):
+    if old_upn is not None:
+        store.user_ids_by_upn.pop(str(old_upn).casefold(), None)
+    store.users[user["id"]] = user
+    store.user_ids_by_upn[str(user["userPrincipalName"]).casefold()] = user["id"]
 
 
 def assignments(store, sp_id):
@@ -273,7 +276,7 @@ def control_add_user(request):
     with store.lock:
         _changing(request)
         user = new_user(store, body, request.emulator.tenant_domain)
-        store.users[user["id"]] = user
+        _put_user(store, user)
         store.directory_changed(user["id"])
     return json_response(user, status=201)
 
@@ -288,8 +291,13 @@ def control_change_user(request):
         unknown = sorted(set(body) - set(USER_PROPERTIES) - {"id"})
         if unknown or body.get("id", user["id"]) != user["id"]:
             raise GraphHttpError(400, "BadRequest", "Unknown or read-only user properties: %s." % ", ".join(unknown or ["id"]))
+        upn = body.get("userPrincipalName")
+        if upn is not None and find_user(store, upn) not in (None, user):
+            raise GraphHttpError(400, "Request_BadRequest", "Another object with the same value for property userPrincipalName already exists.")
         _changing(request)
+        old_upn = user["userPrincipalName"]
         user.update(body)
+        _put_user(store, user, old_upn)
         store.directory_changed(user["id"])
     return json_response(user)
 
@@ -311,6 +319,7 @@ def control_delete_user(request):
             raise _not_found(request.params["user_id"])
         _changing(request)
         del store.users[user["id"]]
+        store.user_ids_by_upn.pop(str(user["userPrincipalName"]).casefold(), None)
         _forget_principal(store, user["id"])
         store.directory_changed(user["id"])
     return no_content()
@@ -481,7 +490,7 @@ def seed_people(store, tenant_domain, users=0, groups=0):
                 "givenName": "User", "surname": str(index), "mailNickname": "user%d" % index, "department": ("Sales", "Engineering")[index % 2],
                 "jobTitle": "Employee", "employeeId": "E%04d" % index}
         user = new_user(store, body, tenant_domain)
-        store.users[user["id"]] = user
+        _put_user(store, user)
         created_users.append(user["id"])
     for index in range(1, groups + 1):
         group = new_group(store, {"id": str(uuid.uuid5(uuid.NAMESPACE_URL, "emulator-group-%d" % index)), "displayName": "Group %d" % index})

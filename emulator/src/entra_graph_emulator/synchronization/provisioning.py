@@ -180,23 +180,35 @@ def scope_result(scope, attributes):
 # Attribute mappings
 # ---------------------------------------------------------------------------------------------
 
-def desired_attributes(mapping, attributes, now, member_ids=None):
-    """target attribute name -> value (str or list); reference attributes (members, manager) are resolved by the caller."""
-    context = expressions.EvaluationContext(now=lambda: now)
-    result = {}
+def compile_mapping(mapping):
+    """[(target attribute, parsed source or the name of a reference attribute)] of an object mapping, parsed once per cycle.
+    Raises ExpressionError for a source that does not parse."""
+    compiled = []
     for attribute_mapping in mapping.get("attributeMappings") or []:
         source = attribute_mapping.get("source") or {}
-        if source.get("type") == "Attribute" and source.get("name") in ("members", "manager"):
-            if source.get("name") == "members" and member_ids is not None:
-                result[attribute_mapping["targetAttributeName"]] = sorted(member_ids)
+        if str(source.get("type") or "").lower() == "attribute" and source.get("name") in ("members", "manager"):
+            compiled.append((attribute_mapping["targetAttributeName"], source["name"]))
+        else:
+            compiled.append((attribute_mapping["targetAttributeName"], expressions.from_source(source)))
+    return compiled
+
+
+def desired_attributes(compiled, attributes, now, member_ids=None):
+    """target attribute name -> value (str or list). Of the reference attributes, a group's ``members`` become the
+    members' target ids; ``manager`` is not exported (the emulator's users have no manager: our choice)."""
+    context = expressions.EvaluationContext(now=lambda: now)
+    result = {}
+    for target, node in compiled:
+        if isinstance(node, str):
+            if node == "members" and member_ids is not None:
+                result[target] = sorted(member_ids)
             continue
-        node = expressions.from_source(source)
         value = expressions.evaluate(node, attributes, context)
         if value is None or value is expressions.IGNORE_FLOW or value == "" or value == []:
             continue
         if isinstance(value, datetime.datetime):
             value = expressions.evaluation_result(value)[0]
-        result[attribute_mapping["targetAttributeName"]] = value
+        result[target] = value
     return result
 
 
@@ -259,6 +271,12 @@ class CycleContext:
         users = people.assigned_user_ids(store, sp_id) if not self.sync_all else list(store.users)
         groups = people.assigned_group_ids(store, sp_id) if not self.sync_all else list(store.groups)
         self.entitled = {"user": dict.fromkeys(users), "group": dict.fromkeys(groups)}
+        self._compiled = {}
+
+    def compiled(self, object_type):
+        if object_type not in self._compiled:
+            self._compiled[object_type] = compile_mapping(self.mapping(object_type))
+        return self._compiled[object_type]
 
     def mapping(self, object_type):
         for kind, mapping in self.mappings:
@@ -295,7 +313,7 @@ class CycleContext:
             if object_type == "group":
                 members = [self.job.target[member]["id"] for member in self.store.group_members.get(object_id, []) if member in self.job.target]
             try:
-                wanted = desired_attributes(mapping, attributes, self.now, members)
+                wanted = desired_attributes(self.compiled(object_type), attributes, self.now, members)
             except (expressions.EvaluationError, expressions.ExpressionError) as exc:
                 # Docs are silent on the code for a mapping that fails to evaluate: we chose this one.
                 run.fail("AttributeMappingEvaluationFailed", "An attribute mapping of %s '%s' failed: %s" % (label, display, exc),
