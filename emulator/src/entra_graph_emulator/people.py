@@ -84,7 +84,7 @@ def find_user(store, key):
     return store.users.get(store.user_ids_by_upn.get(str(key or "").casefold()))
 
 
-def _put_user(store, user, old_upn=None):
+def put_user(store, user, old_upn=None):
     if old_upn is not None:
         store.user_ids_by_upn.pop(str(old_upn).casefold(), None)
     store.users[user["id"]] = user
@@ -276,7 +276,7 @@ def control_add_user(request):
     with store.lock:
         _changing(request)
         user = new_user(store, body, request.emulator.tenant_domain)
-        _put_user(store, user)
+        put_user(store, user)
         store.directory_changed(user["id"])
     return json_response(user, status=201)
 
@@ -297,7 +297,7 @@ def control_change_user(request):
         _changing(request)
         old_upn = user["userPrincipalName"]
         user.update(body)
-        _put_user(store, user, old_upn)
+        put_user(store, user, old_upn)
         store.directory_changed(user["id"])
     return json_response(user)
 
@@ -490,7 +490,7 @@ def seed_people(store, tenant_domain, users=0, groups=0):
                 "givenName": "User", "surname": str(index), "mailNickname": "user%d" % index, "department": ("Sales", "Engineering")[index % 2],
                 "jobTitle": "Employee", "employeeId": "E%04d" % index}
         user = new_user(store, body, tenant_domain)
-        _put_user(store, user)
+        put_user(store, user)
         created_users.append(user["id"])
     for index in range(1, groups + 1):
         group = new_group(store, {"id": str(uuid.uuid5(uuid.NAMESPACE_URL, "emulator-group-%d" % index)), "displayName": "Group %d" % index})
