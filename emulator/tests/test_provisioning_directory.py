@@ -81,6 +81,8 @@ def test_users_groups_and_assignments_read_like_graph(graph):
     assert [user["id"] for user in listed.body["value"]] == [user_id]
     # Without $select, Graph's default properties only.
     assert "department" not in listed.body["value"][0] and listed.body["value"][0]["displayName"] == "Ada Lovelace"
+    assert graph.get("/users/ADA@contoso.test", roles=("User.Read.All",)).body["id"] == user_id
+    assert graph.get("/users?$orderby=displayName", roles=("User.Read.All",)).status == 400
     selected = graph.get("/users/%s?$select=id,department" % user_id, roles=("User.Read.All",))
     assert selected.body["department"] == "R&D" and set(selected.body) == {"@odata.context", "id", "department"}
     assert graph.get("/users?$filter=jobTitle eq 'x'", roles=("User.Read.All",)).status == 400
@@ -200,6 +202,24 @@ def test_whole_target_unreachable_quarantines(graph):
     assert job["status"]["code"] == "Quarantine" and job["status"]["lastExecution"]["error"]["code"] == "TargetUnreachable"
 
 
+def test_group_members_follow_their_users(graph):
+    sp_id, job_id = configured_job(graph)
+    members = [add_user(graph, "Member %d" % index) for index in range(2)]
+    group = graph.control("POST", "/directory/groups", {"displayName": "Pilot", "members": members}).body
+    assign(graph, sp_id, group["id"])
+    assert graph.post(sync(sp_id, "/jobs/%s/start" % job_id)).status == 204
+    job = run_cycle(graph, sp_id, job_id)
+    assert_counters_match(job, cycle_entries(graph, job))
+    target_path = "/synchronization/servicePrincipals/%s/jobs/%s/target" % (sp_id, job_id)
+    target = {record["source_id"]: record for record in graph.control("GET", target_path).body["value"]}
+    assert sorted(target[group["id"]]["attributes"]["members"]) == sorted(target[member]["id"] for member in members)
+    graph.control("DELETE", "/directory/users/%s" % members[0])
+    entries = {entry["sourceIdentity"]["id"]: entry for entry in cycle_entries(graph, run_cycle(graph, sp_id, job_id))}
+    assert entries[members[0]]["provisioningAction"] == "delete" and entries[group["id"]]["provisioningAction"] == "update"
+    target = {record["source_id"]: record for record in graph.control("GET", target_path).body["value"]}
+    assert target[group["id"]]["attributes"]["members"] == [target[members[1]]["id"]]
+
+
 # -- accidental deletions ------------------------------------------------------------------------
 
 def threshold_job(graph):
@@ -252,8 +272,8 @@ def test_provision_on_demand_runs_the_cycle_path(graph):
     sp_id, job_id, ids = started_job(graph)
     graph.control("PUT", "/synchronization/target", {"objects": {ids[0]: "unauthorized"}})
     failed = on_demand(graph, sp_id, job_id, {"objectId": ids[0], "objectTypeName": "User"})
-    assert json.loads(failed.body["key"]) == {"result": "Failure", "details": {"errorCode": "Unauthorized",
-                                                                                "errorMessage": json.loads(failed.body["value"])["statusInfo"]["reason"]}}
+    reason = json.loads(failed.body["value"])["statusInfo"]["reason"]
+    assert json.loads(failed.body["key"]) == {"result": "Failure", "details": {"errorCode": "Unauthorized", "errorMessage": reason}}
     graph.control("PUT", "/synchronization/target", {"mode": "accept"})
     fixed = on_demand(graph, sp_id, job_id, {"objectId": ids[0], "objectTypeName": "User"})
     assert json.loads(fixed.body["key"]) == {"result": "Success", "details": {}}

@@ -21,6 +21,7 @@ import datetime
 import re
 import uuid
 
+from .directory import reject_unsupported_options
 from .framework import GraphHttpError
 from .framework import RouteTable
 from .framework import json_response
@@ -80,11 +81,14 @@ def find_user(store, key):
     user = store.users.get(key)
     if user is not None:
         return user
-    folded = str(key or "").casefold()
-    for candidate in store.users.values():
-        if str(candidate.get("userPrincipalName") or "").casefold() == folded:
-            return candidate
-    return None
+    return store.users.get(store.user_ids_by_upn.get(str(key or "").casefold()))
+
+
+def put_user(store, user, old_upn=None):
+    if old_upn is not None:
+        store.user_ids_by_upn.pop(str(old_upn).casefold(), None)
+    store.users[user["id"]] = user
+    store.user_ids_by_upn[str(user["userPrincipalName"]).casefold()] = user["id"]
 
 
 def assignments(store, sp_id):
@@ -99,7 +103,7 @@ def is_directory_backed(store, sp_id):
 
 def assigned_user_ids(store, sp_id):
     """Users assigned directly or through a directly assigned group (nested groups are not expanded:
-    "group-based assignment doesn't support nested groups", [scoping guide])."""
+    "group-based assignment doesn't support nested groups", [scoping filters])."""
     result = {}
     for principal_id, assignment in assignments(store, sp_id).items():
         if assignment["principalType"] == "User" and principal_id in store.users:
@@ -132,6 +136,7 @@ def source_attributes(store, object_type, obj):
 
 def _list(request, collection, objects, filters, properties, type_name, defaults=None):
     store = request.store
+    reject_unsupported_options(request, type_name)
     selected = parse_select(request.query, properties, type_name) or defaults
     raw_filter = request.query.get("$filter")
     clauses = filters.parse(raw_filter) if raw_filter else []
@@ -236,7 +241,7 @@ def new_user(store, body, tenant_domain):
     unknown = sorted(set(body) - set(USER_PROPERTIES))
     if unknown:
         raise GraphHttpError(400, "BadRequest", "Unknown user properties: %s (known: %s)." % (", ".join(unknown), ", ".join(USER_PROPERTIES)))
-    name = body.get("displayName") or str(body.get("userPrincipalName") or "").split("@")[0]
+    name = body.get("displayName") or str(body.get("userPrincipalName") or "").split("@", maxsplit=1)[0]
     if not name:
         raise GraphHttpError(400, "BadRequest", "A user needs displayName or userPrincipalName.")
     nickname = body.get("mailNickname") or re.sub(r"[^A-Za-z0-9]", "", name) or "user"
@@ -271,7 +276,7 @@ def control_add_user(request):
     with store.lock:
         _changing(request)
         user = new_user(store, body, request.emulator.tenant_domain)
-        store.users[user["id"]] = user
+        put_user(store, user)
         store.directory_changed(user["id"])
     return json_response(user, status=201)
 
@@ -286,16 +291,22 @@ def control_change_user(request):
         unknown = sorted(set(body) - set(USER_PROPERTIES) - {"id"})
         if unknown or body.get("id", user["id"]) != user["id"]:
             raise GraphHttpError(400, "BadRequest", "Unknown or read-only user properties: %s." % ", ".join(unknown or ["id"]))
+        upn = body.get("userPrincipalName")
+        if upn is not None and find_user(store, upn) not in (None, user):
+            raise GraphHttpError(400, "Request_BadRequest", "Another object with the same value for property userPrincipalName already exists.")
         _changing(request)
+        old_upn = user["userPrincipalName"]
         user.update(body)
+        put_user(store, user, old_upn)
         store.directory_changed(user["id"])
     return json_response(user)
 
 
 def _forget_principal(store, object_id):
-    for members in store.group_members.values():
+    for group_id, members in store.group_members.items():
         if object_id in members:
             members.remove(object_id)
+            store.directory_changed(group_id)
     for assigned in store.app_role_assignments.values():
         assigned.pop(object_id, None)
 
@@ -308,6 +319,7 @@ def control_delete_user(request):
             raise _not_found(request.params["user_id"])
         _changing(request)
         del store.users[user["id"]]
+        store.user_ids_by_upn.pop(str(user["userPrincipalName"]).casefold(), None)
         _forget_principal(store, user["id"])
         store.directory_changed(user["id"])
     return no_content()
@@ -319,7 +331,7 @@ def control_add_group(request):
     with store.lock:
         _changing(request)
         group = new_group(store, body)
-        members = [member for member in body.get("members") or []]
+        members = list(body.get("members") or [])
         missing = [member for member in members if member not in store.users and member not in store.groups]
         if missing:
             raise GraphHttpError(400, "BadRequest", "Unknown members: %s." % ", ".join(missing))
@@ -478,7 +490,7 @@ def seed_people(store, tenant_domain, users=0, groups=0):
                 "givenName": "User", "surname": str(index), "mailNickname": "user%d" % index, "department": ("Sales", "Engineering")[index % 2],
                 "jobTitle": "Employee", "employeeId": "E%04d" % index}
         user = new_user(store, body, tenant_domain)
-        store.users[user["id"]] = user
+        put_user(store, user)
         created_users.append(user["id"])
     for index in range(1, groups + 1):
         group = new_group(store, {"id": str(uuid.uuid5(uuid.NAMESPACE_URL, "emulator-group-%d" % index)), "displayName": "Group %d" % index})

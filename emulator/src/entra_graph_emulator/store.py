@@ -44,6 +44,8 @@ class Store:
         # group id -> member ids, and service principal id -> {principal id: appRoleAssignment}.
         # A service principal appears in app_role_assignments once anything was assigned to it.
         self.users = {}
+        # casefolded userPrincipalName -> user id (lookups by UPN stay O(1) with 20,000 users)
+        self.user_ids_by_upn = {}
         self.groups = {}
         self.group_members = {}
         self.app_role_assignments = {}
@@ -137,6 +139,7 @@ class Store:
             self.service_principal_ids_by_app_id.clear()
             self.application_ids_by_app_id.clear()
             self.users.clear()
+            self.user_ids_by_upn.clear()
             self.groups.clear()
             self.group_members.clear()
             self.app_role_assignments.clear()

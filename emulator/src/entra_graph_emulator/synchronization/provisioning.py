@@ -8,7 +8,7 @@ before that its cycles stay synthetic (simulation.py). Per object, the same path
 1. entitlement: assigned to the application (directly, or as a member of an assigned group), or every
    object when the ``SyncAll`` secret is true ([how provisioning works] "Sync all users and groups");
 2. scoping: the object mapping's ``scope`` filter: the object is in scope when any filter group
-   passes, a group passes when all its clauses do ([scoping guide]);
+   passes, a group passes when all its clauses do ([scoping filters]);
 3. attribute mappings: each mapping's source evaluated by the expression evaluator (``..expressions``);
 4. export: create, update, disable (a user leaving scope: SCIM ``active`` false) or delete (the object was
    deleted in the source, or a group leaving scope) ([how provisioning works] "deprovisioning"), answered by the
@@ -25,7 +25,7 @@ countExports = both (export attempts), countImported = objects read from the sou
 processed objects that are entitled, countEntitledForProvisioning = those also in scope (docs are silent
 on these definitions: [task execution] names the counters only; we chose these).
 
-Names in brackets, like [scoping guide], are public pages listed in docs/synchronization.md#sources.
+Names in brackets, like [scoping filters], are public pages listed in docs/synchronization.md#sources.
 """
 
 import datetime
@@ -129,18 +129,29 @@ def object_mappings(job):
 
 
 # ---------------------------------------------------------------------------------------------
-# Scoping ([scoping guide]; operators of filterOperators)
+# Scoping ([scoping filters]; operators of filterOperators)
 # ---------------------------------------------------------------------------------------------
+
+def _integer(text):
+    try:
+        return int(text)
+    except (TypeError, ValueError):
+        return None
+
 
 def _clause_passes(clause, attributes):
     operator = str(clause.get("operatorName") or "").upper()
-    value = attributes.get(clause.get("sourceOperandName"))
+    name = str(clause.get("sourceOperandName") or "")
+    value = attributes.get(name, next((found for key, found in attributes.items() if key.lower() == name.lower()), None))
     values = value if isinstance(value, list) else [value]
     texts = ["" if item is None else expressions.text(item) if not isinstance(item, bool) else str(item) for item in values]
     wanted = ((clause.get("targetOperand") or {}).get("values") or [""])[0]
     empty = all(item == "" for item in texts)
-    # "EQUALS ... matches the input string value exactly (case-sensitive)" [scoping guide].
+    # Comparisons are case-sensitive, GREATER_THAN compares integers [scoping filters].
     checks = {
+        "GREATER_THAN": lambda: _integer(texts[0]) is not None and _integer(wanted) is not None and _integer(texts[0]) > _integer(wanted),
+        "GREATER_THAN_OR_EQUALS": lambda: _integer(texts[0]) is not None and _integer(wanted) is not None and _integer(texts[0]) >= _integer(wanted),
+        "INCLUDES": lambda: any(wanted in item for item in texts),
         "EQUALS": lambda: wanted in texts,
         "NOT EQUALS": lambda: wanted not in texts,
         "IS TRUE": lambda: any(item.lower() == "true" for item in texts),
@@ -169,23 +180,35 @@ def scope_result(scope, attributes):
 # Attribute mappings
 # ---------------------------------------------------------------------------------------------
 
-def desired_attributes(mapping, attributes, now, member_ids=None):
-    """target attribute name -> value (str or list); reference attributes (members, manager) are resolved by the caller."""
-    context = expressions.EvaluationContext(now=lambda: now)
-    result = {}
+def compile_mapping(mapping):
+    """[(target attribute, parsed source or the name of a reference attribute)] of an object mapping, parsed once per cycle.
+    Raises ExpressionError for a source that does not parse."""
+    compiled = []
     for attribute_mapping in mapping.get("attributeMappings") or []:
         source = attribute_mapping.get("source") or {}
-        if source.get("type") == "Attribute" and source.get("name") in ("members", "manager"):
-            if source.get("name") == "members" and member_ids is not None:
-                result[attribute_mapping["targetAttributeName"]] = sorted(member_ids)
+        if str(source.get("type") or "").lower() == "attribute" and source.get("name") in ("members", "manager"):
+            compiled.append((attribute_mapping["targetAttributeName"], source["name"]))
+        else:
+            compiled.append((attribute_mapping["targetAttributeName"], expressions.from_source(source)))
+    return compiled
+
+
+def desired_attributes(compiled, attributes, now, member_ids=None):
+    """target attribute name -> value (str or list). Of the reference attributes, a group's ``members`` become the
+    members' target ids; ``manager`` is not exported (the emulator's users have no manager: our choice)."""
+    context = expressions.EvaluationContext(now=lambda: now)
+    result = {}
+    for target, node in compiled:
+        if isinstance(node, str):
+            if node == "members" and member_ids is not None:
+                result[target] = sorted(member_ids)
             continue
-        node = expressions.from_source(source)
         value = expressions.evaluate(node, attributes, context)
         if value is None or value is expressions.IGNORE_FLOW or value == "" or value == []:
             continue
         if isinstance(value, datetime.datetime):
             value = expressions.evaluation_result(value)[0]
-        result[attribute_mapping["targetAttributeName"]] = value
+        result[target] = value
     return result
 
 
@@ -248,6 +271,12 @@ class CycleContext:
         users = people.assigned_user_ids(store, sp_id) if not self.sync_all else list(store.users)
         groups = people.assigned_group_ids(store, sp_id) if not self.sync_all else list(store.groups)
         self.entitled = {"user": dict.fromkeys(users), "group": dict.fromkeys(groups)}
+        self._compiled = {}
+
+    def compiled(self, object_type):
+        if object_type not in self._compiled:
+            self._compiled[object_type] = compile_mapping(self.mapping(object_type))
+        return self._compiled[object_type]
 
     def mapping(self, object_type):
         for kind, mapping in self.mappings:
@@ -284,7 +313,7 @@ class CycleContext:
             if object_type == "group":
                 members = [self.job.target[member]["id"] for member in self.store.group_members.get(object_id, []) if member in self.job.target]
             try:
-                wanted = desired_attributes(mapping, attributes, self.now, members)
+                wanted = desired_attributes(self.compiled(object_type), attributes, self.now, members)
             except (expressions.EvaluationError, expressions.ExpressionError) as exc:
                 # Docs are silent on the code for a mapping that fails to evaluate: we chose this one.
                 run.fail("AttributeMappingEvaluationFailed", "An attribute mapping of %s '%s' failed: %s" % (label, display, exc),
@@ -385,7 +414,8 @@ def log_entry(context, run, cycle_id, at):
         "targetIdentity": {"id": run.target_id or "", "displayName": run.display if run.target_id else "", "identityType": run.target_type,
                            "details": {}},
         "targetSystem": {"id": None, "displayName": context.target_system,
-                         "details": {"ApplicationId": sp.get("appId"), "ServicePrincipalId": sp.get("id"), "ServicePrincipalDisplayName": sp.get("displayName")}},
+                         "details": {"ApplicationId": sp.get("appId"), "ServicePrincipalId": sp.get("id"),
+                                     "ServicePrincipalDisplayName": sp.get("displayName")}},
     }
 
 

@@ -130,7 +130,6 @@ class SynchronizationService:
         # Rate limits are measured in real time (the limit protects a real service from real clients).
         self.monotonic = time.monotonic
 
-
     def add_log_entries(self, entries):
         self.provisioning_logs.extend(entries)
         self.log_index.update((entry["id"], entry) for entry in entries)
