@@ -65,7 +65,7 @@ def test_first_cycle_completes_one_cycle_after_start():
     runtime.start(START, healthy())
     runtime.advance(at(CYCLE - 1), healthy())
     assert status(runtime, at(CYCLE - 1))["code"] == "NotRun"
-    # Progress shows once the initial cycle is underway ([cross-tenant guide] prints [] right after start).
+    # Progress shows once the initial cycle is underway (the cross-tenant synchronization guide prints [] right after start).
     assert status(runtime, at(1))["progress"] == []
     assert status(runtime, at(CYCLE / 2))["progress"][0]["completedUnits"] > 0
     runtime.advance(at(CYCLE), healthy())
