@@ -27,6 +27,7 @@ from queue import Queue
 
 from ansible_collections.entra.provisioning.plugins.module_utils._convert import job_to_result, to_snake
 from ansible_collections.entra.provisioning.plugins.module_utils._graph_errors import GraphError
+from ansible_collections.entra.provisioning.plugins.module_utils._sync_job import STAGED_DELETES_ADVICE
 from ansible_collections.entra.provisioning.plugins.module_utils._task import TaskFailure, module_spec
 from ansible_collections.entra.provisioning.plugins.module_utils._validate import (
     check_identity,
@@ -155,13 +156,6 @@ def _quarantined_reason(job):
         text += STAGED_DELETES_ADVICE
     return text + '.'
 
-
-# Accidental-deletion prevention (docs/graph-behaviour.md §9.4): the cycle held its deletes back and quarantined the job.
-STAGED_DELETES_ADVICE = ('. Accidental-deletion prevention: the cycle would have deleted more objects than the job\'s '
-                         'deletion threshold allows, so it staged the deletes and stopped. List them with '
-                         'entra.provisioning.provisioning_log_info (action: stagedDelete); to approve them, restart the job '
-                         'with entra.provisioning.synchronization_job (state: restarted, restart_scope: [ForceDeletes]); to '
-                         'reject them, fix the source of the deletes and leave the job as it is')
 
 
 def _failing_reason(job):
