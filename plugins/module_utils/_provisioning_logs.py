@@ -18,7 +18,7 @@ __metaclass__ = type
 import datetime
 import re
 
-from ansible_collections.entra.provisioning.plugins.module_utils._graph_errors import GraphError
+from ansible_collections.entra.provisioning.plugins.module_utils._graph_errors import GraphError, required_permission
 from ansible_collections.entra.provisioning.plugins.module_utils._sync_job_info import parse_timestamp, utc_now
 from ansible_collections.entra.provisioning.plugins.module_utils._task import TaskFailure, module_spec
 from ansible_collections.entra.provisioning.plugins.module_utils._validate import GUID, id_segment, object_id
@@ -295,9 +295,9 @@ def resolve_user(client, option, user_principal_name):
 def logs_failure(error):
     """The failure to raise for a read of the logs Graph refused with 403: the permission and the licence."""
     return TaskFailure('Graph refused to list the provisioning logs (HTTP 403 %s: %s). Reading them needs the '
-                       'application permissions AuditLog.Read.All and Directory.Read.All (or, delegated, AuditLog.Read.All '
-                       'and a role such as Reports Reader), and the tenant needs a Microsoft Entra ID P1 or P2 licence '
-                       '(docs/graph-behaviour.md §9.1).' % (error.code or '', (error.message or '').strip().rstrip('.')),
+                       'application permissions %s (or, delegated, AuditLog.Read.All and a role such as Reports Reader), '
+                       'and the tenant needs a Microsoft Entra ID P1 or P2 licence (docs/graph-behaviour.md §9.1).'
+                       % (error.code or '', (error.message or '').strip().rstrip('.'), required_permission('GET', LOGS_PATH)),
                        error=error.to_result())
 
 
