@@ -228,7 +228,11 @@ def summarize(results):
 # --- pacing ----------------------------------------------------------------------------------------------------------
 
 class Pacer:
-    """At most ``limit`` requests in any ``window`` seconds: waits before a request that would exceed it."""
+    """At most ``limit`` requests in any ``window`` seconds: waits before a request that would exceed it.
+
+    A request counts from the moment its answer came (``answered``), not from when it was sent: Graph counts it when
+    it arrives, which is somewhere in between, and the first request of a run arrives late (connection, token).
+    """
 
     def __init__(self, limit=RATE_LIMIT_REQUESTS, window=RATE_LIMIT_SECONDS, sleep=time.sleep, monotonic=time.monotonic):
         self.limit = limit
@@ -250,6 +254,8 @@ class Pacer:
                 self.waited += delay
                 self.sleep(delay)
             self.sent.popleft()
+
+    def answered(self):
         self.sent.append(self.monotonic())
 
 
@@ -298,8 +304,11 @@ def run_provision_on_demand(task, pacer=None):
         else:
             pacer.wait_turn()
             try:
-                result.update(parse_response(client.write('POST', path + '/provisionOnDemand', body=request)))
+                answer = client.write('POST', path + '/provisionOnDemand', body=request)
+                pacer.answered()
+                result.update(parse_response(answer))
             except GraphError as error:
+                pacer.answered()
                 result.update(status='failure', action=None, changed=False, steps=[], modified_properties=[],
                               error=dict(code=error.code or 'HTTP %s' % error.status, reason=error.message,
                                          recommended_action=error.hint(), status=error.status))

@@ -135,6 +135,7 @@ def test_check_mode_sends_nothing_and_shows_the_request(run_playbook, world, fre
     result = ok(run, 'preview')
     subject = result['subjects'][0]
     assert subject['object_id'] == ann and subject['status'] is None
+    assert result['changed'] is True and subject['changed'] is False
     rule_id = subject['rule_id']
     assert subject['request'] == {'parameters': [{'ruleId': rule_id, 'subjects': [{'objectId': ann, 'objectTypeName': 'User'}]}]}
     assert fresh_emulator.writes(seq) == []

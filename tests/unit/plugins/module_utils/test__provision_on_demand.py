@@ -210,18 +210,38 @@ class Clock:
         self.now += seconds
 
 
+def send(pacer, clock, latency=0.0):
+    """One paced request that takes ``latency`` seconds to be answered."""
+    pacer.wait_turn()
+    clock.now += latency
+    pacer.answered()
+
+
 def test_five_requests_go_at_once_the_sixth_waits_for_the_window():
     clock = Clock()
     pacer = Pacer(sleep=clock.sleep, monotonic=clock.monotonic)
 
     for dummy in range(5):
-        pacer.wait_turn()
+        send(pacer, clock)
         clock.now += 0.5
     assert clock.slept == []
-    pacer.wait_turn()
+    send(pacer, clock)
 
-    assert clock.slept == [7.5]  # the first went at 100.0; now is 102.5; it may go at 110.0
+    assert clock.slept == [7.5]  # the first was answered at 100.0; now is 102.5; the sixth may go at 110.0
     assert pacer.pauses == 1
+
+
+def test_the_window_counts_from_the_answer_not_from_the_send():
+    clock = Clock()
+    pacer = Pacer(sleep=clock.sleep, monotonic=clock.monotonic)
+
+    send(pacer, clock, latency=3.0)  # the first request is slow (connection, token): answered at 103.0
+    for dummy in range(4):
+        send(pacer, clock, latency=0.1)
+    send(pacer, clock)
+
+    # The sixth waits until 113.0, ten seconds after the first answer, not 110.0.
+    assert clock.slept == [pytest.approx(13.0 - 3.4)]
 
 
 def test_requests_spread_over_the_window_never_wait():
@@ -229,7 +249,7 @@ def test_requests_spread_over_the_window_never_wait():
     pacer = Pacer(sleep=clock.sleep, monotonic=clock.monotonic)
 
     for dummy in range(12):
-        pacer.wait_turn()
+        send(pacer, clock)
         clock.now += 2.0
 
     assert clock.slept == [] and pacer.pauses == 0
@@ -240,7 +260,7 @@ def test_eleven_at_once_pause_twice():
     pacer = Pacer(sleep=clock.sleep, monotonic=clock.monotonic)
 
     for dummy in range(11):
-        pacer.wait_turn()
+        send(pacer, clock)
 
     assert pacer.pauses == 2 and clock.slept == [10.0, 10.0]
 
