@@ -48,12 +48,21 @@ REPLICATION_TIMEOUT = 60.0
 _GUID = re.compile(r'^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$')
 _PATH_SEGMENT = re.compile(r'^[^/\\?#%\s]+$')
 
+# The options that address one job, and their rules: the same in every module that works on a job.
+JOB_ADDRESS_OPTIONS = dict(
+    service_principal_id=dict(type='str'),
+    application_id=dict(type='str'),
+    template_id=dict(type='str'),
+    job_id=dict(type='str'),
+)
+JOB_ADDRESS_RULES = dict(
+    mutually_exclusive=[('service_principal_id', 'application_id')],
+    required_one_of=[('service_principal_id', 'application_id'), ('template_id', 'job_id')],
+)
+
 MODULE_SPEC = module_spec(
     dict(
-        service_principal_id=dict(type='str'),
-        application_id=dict(type='str'),
-        template_id=dict(type='str'),
-        job_id=dict(type='str'),
+        JOB_ADDRESS_OPTIONS,
         state=dict(type='str', default='present', choices=list(STATES)),
         restart_scope=dict(type='list', elements='str'),
         settings=dict(type='dict'),
@@ -62,15 +71,15 @@ MODULE_SPEC = module_spec(
         wait_for=dict(type='str', choices=list(WAIT_FOR)),
         wait_timeout=dict(type='int', default=900),
     ),
-    mutually_exclusive=[('service_principal_id', 'application_id')],
-    required_one_of=[('service_principal_id', 'application_id'), ('template_id', 'job_id')],
+    **JOB_ADDRESS_RULES
 )
 
 
 # --- input --------------------------------------------------------------------------------------------------------
 
-class DesiredJob:
-    """The task's options, validated and normalised; every error names the option and the fix."""
+class JobAddress:
+    """Which job a task means: its parent (``service_principal_id`` or ``application_id``) and ``template_id`` or
+    ``job_id``, validated; every error names the option and the fix. Shared by every module that addresses a job."""
 
     def __init__(self, params):
         if params.get('service_principal_id'):
@@ -87,6 +96,14 @@ class DesiredJob:
             raise TaskFailure('%s: %r is not a GUID; give %s.' % (self.parent_option, parent_id, hint))
         self.template_id = _segment('template_id', params.get('template_id'))
         self.job_id = _segment('job_id', params.get('job_id'))
+        self.jobs_path = self.parent_path + '/synchronization/jobs'
+
+
+class DesiredJob(JobAddress):
+    """The task's options, validated and normalised; every error names the option and the fix."""
+
+    def __init__(self, params):
+        super(DesiredJob, self).__init__(params)
         self.state = params.get('state') or 'present'
         self.restart_scope = normalise_restart_scope(params.get('restart_scope'), self.state)
         self.settings = normalise_settings(params.get('settings'))
@@ -406,15 +423,12 @@ def cycle_warning(job):
 def run_synchronization_job(task):
     desired = DesiredJob(task.params)
     client = task.client()
-    jobs_path = desired.parent_path + '/synchronization/jobs'
+    jobs_path = desired.jobs_path
 
-    current = read_job(client, desired, jobs_path, task.warn)
+    current = read_job(client, desired, jobs_path, task.warn, patient=desired.state != 'absent')
     if current is None and desired.state != 'absent' and desired.template_id and not desired.job_id:
         desired.template_id = resolve_template(client, desired)
-    if current is not None and desired.template_id and not template_matches(current.get('templateId'), desired.template_id):
-        raise TaskFailure('job %s has template %s, not template_id %s; a job\'s template cannot change: remove '
-                          'template_id, or delete this job and create one of template %s.'
-                          % (current.get('id'), current.get('templateId'), desired.template_id, desired.template_id))
+    check_job_template(current, desired)
     actions, predicted = plan_job_actions(current, desired)
 
     for name, actual, wanted in settings_drift(current, desired.settings if desired.state != 'absent' else None):
@@ -436,10 +450,10 @@ def run_synchronization_job(task):
     return result
 
 
-def read_job(client, desired, jobs_path, warn):
-    """The job this task manages, or None: one GET. When the job must exist, 404/403 are retried for a bounded time
-    (a service principal or job created moments ago is still replicating, graph-sync-api.md §8.11)."""
-    patient = desired.state != 'absent'
+def read_job(client, desired, jobs_path, warn, patient=True):
+    """The job ``desired`` (a ``JobAddress``) names, or None: one GET. When the job must exist (``patient``), 404/403
+    are retried for a bounded time (a service principal or job created moments ago is still replicating,
+    graph-sync-api.md §8.11)."""
     path = '%s/%s' % (jobs_path, desired.job_id) if desired.job_id else jobs_path
     try:
         found = client.get_eventually(path, within=REPLICATION_TIMEOUT) if patient else client.get(path)
@@ -457,6 +471,14 @@ def read_job(client, desired, jobs_path, warn):
     if found.get('@odata.nextLink'):
         jobs = client.list_all(jobs_path)
     return find_job(jobs, desired.template_id)
+
+
+def check_job_template(job, address):
+    """Fails when the job found by ``job_id`` is not of the ``template_id`` the task also names."""
+    if job is not None and address.template_id and not template_matches(job.get('templateId'), address.template_id):
+        raise TaskFailure('job %s has template %s, not template_id %s; a job\'s template cannot change: remove '
+                          'template_id, or delete this job and create one of template %s.'
+                          % (job.get('id'), job.get('templateId'), address.template_id, address.template_id))
 
 
 def _parent_failure(error, desired):
