@@ -10,6 +10,7 @@ __metaclass__ = type
 
 import functools
 
+from emulator_directory import Directory
 from playbook_tasks import new_service_principal, playbook, task
 
 TOKEN = 'scim-bearer-4b1d9e2f7a'
@@ -116,6 +117,24 @@ def test_typed_notification_settings(run_playbook, emulator):
     lower = ok(run_playbook(playbook(secret_task('lower threshold', service_principal_id=sp_id, deletion_threshold=25))),
                'lower threshold')
     assert lower['updated_keys'] == ['SyncNotificationSettings']
+
+
+def test_typed_skip_out_of_scope_deletions(run_playbook, emulator):
+    sp_id = new_service_principal(emulator)
+    keep = dict(service_principal_id=sp_id, skip_out_of_scope_deletions=True, deletion_threshold=50)
+    first = ok(run_playbook(playbook(secret_task('keep out-of-scope accounts', **keep))), 'keep out-of-scope accounts')
+    assert first['added_keys'] == ['SkipOutOfScopeDeletions', 'SyncNotificationSettings']
+    pairs = dict((pair['key'], pair['value']) for pair in emulator_secrets(emulator, sp_id))
+    assert pairs['SkipOutOfScopeDeletions'] == 'True'
+    seq = last_seq(emulator)
+    assert ok(run_playbook(playbook(secret_task('again', **keep))), 'again')['changed'] is False
+    assert emulator.writes(seq) == []
+    off = ok(run_playbook(playbook(secret_task('off', service_principal_id=sp_id, skip_out_of_scope_deletions=False))), 'off')
+    assert off['updated_keys'] == ['SkipOutOfScopeDeletions']
+
+
+def emulator_secrets(emulator, sp_id):
+    return Directory(emulator).get('/servicePrincipals/%s/synchronization/secrets' % sp_id)['value']
 
 
 def test_remove_keys(run_playbook, emulator):
