@@ -379,8 +379,8 @@ changes:
 object_mappings:
   description:
     - The object mappings the task names, as read back after a write (predicted in check mode), in the format of
-      O(object_mappings), so that they can be pasted into a task.
-  returned: when O(object_mappings) is given
+      O(object_mappings), so that they can be pasted into a task. Empty with O(restore_from) and O(state=reset).
+  returned: always
   type: list
   elements: dict
   sample:
