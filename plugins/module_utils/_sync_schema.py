@@ -701,9 +701,9 @@ def _plan_attributes(plan, label, mapping, wanted, source_attributes, target_att
 def _plan_scoping(plan, label, mapping, groups, source_attributes):
     where = 'object mapping %s scoping_filter' % label
     resolved = []
+    source_object = mapping.get('sourceObjectName')
     for group in groups:
-        resolved.append([dict(clause, attribute=_canonical_attribute(source_attributes, clause['attribute'], where, 'source',
-                                                                    mapping.get('sourceObjectName')))
+        resolved.append([dict(clause, attribute=_canonical_attribute(source_attributes, clause['attribute'], where, 'source', source_object))
                          for clause in group])
     before = scope_to_option(mapping.get('scope'))
     if _scope_key(before) == _scope_key(resolved):

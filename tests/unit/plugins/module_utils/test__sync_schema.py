@@ -47,17 +47,17 @@ def mapping(target, source=None, priority=0, **extra):
 # A small schema in the shape of the SCIM app's (graph-api schema-get.response.json, Salesforce's published schema).
 SWITCH = dict(expression='Switch([IsSoftDeleted], , "False", "True", "True", "False")', name='Switch', type='Function',
               parameters=[dict(key='source', value=attr('IsSoftDeleted'))])
+USER_ATTRIBUTES = ('userPrincipalName', 'IsSoftDeleted', 'employeeId', 'mail', 'department', 'jobTitle', 'mailNickname')
+SCIM_USER_ATTRIBUTES = ('userName', 'active', 'title', 'externalId', SCIM_USER + ':employeeNumber')
 SCHEMA = {
     '@odata.context': 'https://graph.microsoft.com/v1.0/$metadata#schema',
     'id': 'scim.1', 'version': 'v1',
     'directories': [
         {'name': 'Microsoft Entra ID', 'objects': [
-            {'name': 'User', 'attributes': [{'name': n} for n in ('userPrincipalName', 'IsSoftDeleted', 'employeeId', 'mail',
-                                                                   'department', 'jobTitle', 'mailNickname')]},
+            {'name': 'User', 'attributes': [{'name': n} for n in USER_ATTRIBUTES]},
             {'name': 'Group', 'attributes': [{'name': n} for n in ('displayName', 'objectId', 'members')]}]},
         {'name': 'customappsso', 'objects': [
-            {'name': SCIM_USER, 'attributes': [{'name': n} for n in ('userName', 'active', 'title', 'externalId',
-                                                                      SCIM_USER + ':employeeNumber')]},
+            {'name': SCIM_USER, 'attributes': [{'name': n} for n in SCIM_USER_ATTRIBUTES]},
             {'name': GROUP, 'attributes': [{'name': n} for n in ('displayName', 'externalId', 'members')]}]},
     ],
     'synchronizationRules': [
