@@ -1,4 +1,4 @@
-"""simulation.py on its own: cycles, quarantine back-off, restart scopes, seeding, without HTTP."""
+"""synchronization/simulation.py on its own: cycles, quarantine back-off, restart scopes, seeding, without HTTP."""
 
 import datetime
 import os
@@ -8,7 +8,7 @@ import time
 import pytest
 
 
-from entra_graph_emulator import simulation
+from entra_graph_emulator.synchronization import simulation
 
 START = datetime.datetime(2026, 1, 5, 8, 0, 0, tzinfo=datetime.timezone.utc)
 CYCLE = 2400.0

@@ -108,7 +108,7 @@ def _get(request, objects, object_id, collection, properties, type_name):
 
 
 def delete_service_principal_and_state(request, sp_id):
-    """Remove a service principal, letting synchronization.py drop its state first."""
+    """Remove a service principal, letting the synchronization package drop its state first."""
     hook = request.emulator.hook("on_service_principal_deleted")
     with request.store.lock:
         if sp_id not in request.store.service_principals:

@@ -1,6 +1,6 @@
 """The contract between the emulator's HTTP layer and its route modules.
 
-A route module (directory.py, application_templates.py, synchronization.py, ...) exposes
+A route module (directory.py, application_templates.py, the synchronization package, ...) exposes
 
     ROUTES = [(method, pattern, handler, permission_rule), ...]
     CONTROL_ROUTES = [(method, pattern, handler), ...]        # optional, under /_emulator

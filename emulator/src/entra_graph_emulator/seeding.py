@@ -41,7 +41,7 @@ NON_GALLERY_TEMPLATE = {
     "description": "Non-gallery application: integrate any application that is not in the gallery.",
 }
 
-# Job states seed_job understands (synchronization.py implements them).
+# Job states seed_job understands (synchronization/simulation.py implements them).
 JOB_STATES = ("not_configured", "paused_with_credentials", "active", "not_run", "paused", "quarantine", "failing")
 
 

@@ -166,7 +166,7 @@ class EmulatorServer:
             self.store.clear_directory()
             self.store.application_templates.clear()
             if on_reset is not None:
-                # synchronization.py forgets its store-wide state (settings, SCIM targets).
+                # the synchronization package forgets its store-wide state (settings, SCIM targets).
                 on_reset(self.store)
             self.seed_directory()
         if not keep_apps:

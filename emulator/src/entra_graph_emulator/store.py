@@ -2,7 +2,7 @@
 
 Everything is guarded by ``store.lock`` (re-entrant). Objects are Graph-shaped dicts
 (camelCase). ``synchronization`` (service principal id -> state) belongs to
-synchronization.py; the directory code never reads inside it.
+the synchronization package; the directory code never reads inside it.
 """
 
 import datetime
@@ -36,7 +36,7 @@ class Store:
         self.application_templates = {}
         # object id -> clock time (datetime) of creation; seeded objects get a time far in the past.
         self.created_at = {}
-        # service principal id -> whatever synchronization.py keeps (jobs, secrets, templates).
+        # service principal id -> whatever the synchronization package keeps (jobs, secrets, templates).
         self.synchronization = {}
         # Indexes kept by add_/remove_ helpers so lookups stay O(1) with 20,000 objects.
         self.service_principal_ids_by_app_id = {}
