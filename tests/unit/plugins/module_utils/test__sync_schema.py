@@ -322,7 +322,7 @@ def test_managed_view_sees_only_the_managed_parts():
 def test_diff_shows_only_the_managed_parts():
     plan = plan_schema(SCHEMA, desired(dict(attribute_mappings=[dict(target='title', source='mail')],
                                             scoping_filter=[[dict(attribute='department', operator='EQUALS', values=['Sales'])]])))
-    diff = schema_diff(None, None, plan.changes)
+    diff = schema_diff(plan.changes)
     label = 'User -> ' + SCIM_USER
     assert list(diff['before']) == [label]
     assert diff['before'][label]['attribute_mappings']['title']['source'] == 'jobTitle'
@@ -338,4 +338,8 @@ def test_expression_test_helpers():
     assert expected_values('x') == ['x'] and expected_values(['a', 'b']) == ['a', 'b']
     assert expected_values(True) == ['True'] and expected_values(None) == []
     assert parse_failure({'error': {'code': 'ParseError', 'message': 'Missing ).', 'target': '14'}}) == 'ParseError: Missing ) (at 14)'
+    assert parse_failure({'error': {'code': 'ExpressionParsingFailed', 'message': 'Unknown function.', 'target': 'Frob',
+                                    'details': [{'code': 'UnknownFunction', 'message': 'Unknown function.', 'target': 'Frob'},
+                                                {'message': 'Expected )', 'target': 'position 9'}]}}) == \
+        'ExpressionParsingFailed: Unknown function (at Frob; Expected ) (at position 9))'
     assert parse_failure({'error': None}) is None
