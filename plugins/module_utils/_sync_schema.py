@@ -701,9 +701,9 @@ def _plan_attributes(plan, label, mapping, wanted, source_attributes, target_att
 def _plan_scoping(plan, label, mapping, groups, source_attributes):
     where = 'object mapping %s scoping_filter' % label
     resolved = []
-    source_object = mapping.get('sourceObjectName')
     for group in groups:
-        resolved.append([dict(clause, attribute=_canonical_attribute(source_attributes, clause['attribute'], where, 'source', source_object))
+        resolved.append([dict(clause, attribute=_canonical_attribute(source_attributes, clause['attribute'], where, 'source',
+                                                                    mapping.get('sourceObjectName')))
                          for clause in group])
     before = scope_to_option(mapping.get('scope'))
     if _scope_key(before) == _scope_key(resolved):
@@ -727,7 +727,7 @@ def _change(object_mapping, kind, target, action, before, after):
     return dict(object_mapping=object_mapping, kind=kind, target=target, action=action, before=before, after=after)
 
 
-def schema_diff(changes):
+def schema_diff(before, after, changes):
     """Before/after of the managed parts only: per object mapping, the attributes, scoping filter and fields that
     changed; never the whole schema."""
     def view(side):
@@ -786,15 +786,8 @@ def parse_failure(response):
     if error.get('target'):
         parts.append('at %s' % error['target'])
     for detail in error.get('details') or []:
-        if not isinstance(detail, dict):
-            continue
-        message = (detail.get('message') or '').strip().rstrip('.')
-        if message == parts[1]:
-            message = ''  # Graph repeats the message in its details; keep only what they add
-        if detail.get('target') and detail.get('target') != error.get('target'):
-            message = ('%s (at %s)' % (message, detail['target'])).strip()
-        if message:
-            parts.append(message)
+        if isinstance(detail, dict) and (detail.get('message') or detail.get('target')):
+            parts.append('%s%s' % (detail.get('message') or '', ' (at %s)' % detail['target'] if detail.get('target') else ''))
     text = ': '.join(part for part in parts[:2] if part)
     if parts[2:]:
         text += ' (%s)' % '; '.join(parts[2:])
@@ -837,7 +830,7 @@ def apply_object_mappings(task, client, path, current, desired):
     run_expression_tests(client, path, plan.tests)
     plan = plan_schema(current, desired, trees)
     result = dict(changed=plan.changed, changes=plan.changes, backup_file=None,
-                  diff=schema_diff(plan.changes))
+                  diff=schema_diff(None, None, plan.changes))
     for warning in plan.warnings:
         task.warn(warning)
     if plan.changed:
@@ -861,7 +854,7 @@ def apply_object_mappings(task, client, path, current, desired):
         unparsed = [item for item in plan_schema(fresh, desired, trees).expressions if canonical_expression(item[2]) not in trees]
         trees.update(parse_expressions(client, path, unparsed))
         plan = plan_schema(fresh, desired, trees)
-        result.update(changed=plan.changed, changes=plan.changes, diff=schema_diff(plan.changes))
+        result.update(changed=plan.changed, changes=plan.changes, diff=schema_diff(None, None, plan.changes))
     if plan.changed:
         client.write('PUT', path, body=put_body(plan.schema))
     after = client.get(path)

@@ -16,7 +16,7 @@ from ansible_collections.entra.provisioning.plugins.module_utils._sync_schema im
 from ansible_collections.entra.provisioning.plugins.module_utils._task import Task, execute
 
 from emulator_directory import Directory
-from playbook_tasks import new_service_principal, playbook, task
+from playbook_tasks import failed, last_seq, new_service_principal, ok, playbook, task
 from test_graph_client import base_params
 
 USER = 'User'
@@ -31,27 +31,10 @@ job_task = functools.partial(task, 'entra.provisioning.synchronization_job')
 schema_task = functools.partial(task, 'entra.provisioning.synchronization_schema')
 
 
-def last_seq(emulator):
-    log = emulator.requests_log()
-    return log[-1]['seq'] if log else 0
-
-
 def schema_writes(emulator, seq):
     """Writes to the schema (PUT, PATCH, DELETE). parseExpression is a POST that changes nothing."""
     return ['%s %s' % (entry['method'], entry['path']) for entry in emulator.writes(seq)
             if not entry['path'].endswith('/parseExpression')]
-
-
-def ok(run, name):
-    entry = run.result(name)
-    assert entry['status'] in ('ok', 'changed'), '%s: %s\n%s' % (name, entry, run.output[-4000:])
-    return entry['result']
-
-
-def failed(run, name):
-    entry = run.result(name)
-    assert entry['status'] == 'failed', '%s did not fail: %s' % (name, entry)
-    return entry['result']
 
 
 def new_job(run_playbook, emulator):

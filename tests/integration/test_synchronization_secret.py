@@ -11,7 +11,7 @@ __metaclass__ = type
 import functools
 
 from emulator_directory import Directory
-from playbook_tasks import new_service_principal, playbook, task
+from playbook_tasks import failed, last_seq, new_service_principal, ok, playbook, task
 
 TOKEN = 'scim-bearer-4b1d9e2f7a'
 ROTATED_TOKEN = 'scim-bearer-rotated-88c0aa51'
@@ -19,23 +19,6 @@ BASE_ADDRESS = 'https://scim.contoso.test/v2'
 
 job_task = functools.partial(task, 'entra.provisioning.synchronization_job')
 secret_task = functools.partial(task, 'entra.provisioning.synchronization_secret')
-
-
-def last_seq(emulator):
-    log = emulator.requests_log()
-    return log[-1]['seq'] if log else 0
-
-
-def ok(run, name):
-    entry = run.result(name)
-    assert entry['status'] in ('ok', 'changed'), '%s: %s\n%s' % (name, entry, run.output[-4000:])
-    return entry['result']
-
-
-def failed(run, name):
-    entry = run.result(name)
-    assert entry['status'] == 'failed', '%s did not fail: %s' % (name, entry)
-    return entry['result']
 
 
 def test_bad_input_fails_before_any_write(run_playbook, emulator):
