@@ -701,9 +701,9 @@ def _plan_attributes(plan, label, mapping, wanted, source_attributes, target_att
 def _plan_scoping(plan, label, mapping, groups, source_attributes):
     where = 'object mapping %s scoping_filter' % label
     resolved = []
+    source_object = mapping.get('sourceObjectName')
     for group in groups:
-        resolved.append([dict(clause, attribute=_canonical_attribute(source_attributes, clause['attribute'], where, 'source',
-                                                                    mapping.get('sourceObjectName')))
+        resolved.append([dict(clause, attribute=_canonical_attribute(source_attributes, clause['attribute'], where, 'source', source_object))
                          for clause in group])
     before = scope_to_option(mapping.get('scope'))
     if _scope_key(before) == _scope_key(resolved):
@@ -727,7 +727,7 @@ def _change(object_mapping, kind, target, action, before, after):
     return dict(object_mapping=object_mapping, kind=kind, target=target, action=action, before=before, after=after)
 
 
-def schema_diff(before, after, changes):
+def schema_diff(changes):
     """Before/after of the managed parts only: per object mapping, the attributes, scoping filter and fields that
     changed; never the whole schema."""
     def view(side):
@@ -786,8 +786,15 @@ def parse_failure(response):
     if error.get('target'):
         parts.append('at %s' % error['target'])
     for detail in error.get('details') or []:
-        if isinstance(detail, dict) and (detail.get('message') or detail.get('target')):
-            parts.append('%s%s' % (detail.get('message') or '', ' (at %s)' % detail['target'] if detail.get('target') else ''))
+        if not isinstance(detail, dict):
+            continue
+        message = (detail.get('message') or '').strip().rstrip('.')
+        if message == parts[1]:
+            message = ''  # Graph repeats the message in its details; keep only what they add
+        if detail.get('target') and detail.get('target') != error.get('target'):
+            message = ('%s (at %s)' % (message, detail['target'])).strip()
+        if message:
+            parts.append(message)
     text = ': '.join(part for part in parts[:2] if part)
     if parts[2:]:
         text += ' (%s)' % '; '.join(parts[2:])
@@ -804,9 +811,10 @@ def run_synchronization_schema(task):
 
     job = read_job(client, address, address.jobs_path, task.warn)
     if job is None:
-        what = 'job %s' % address.job_id if address.job_id else 'no job of template %s' % address.template_id
-        raise TaskFailure('%s %s has %s: create the job first with entra.provisioning.synchronization_job.'
-                          % (address.parent_option, address.parent_id, what if address.job_id is None else what + ' does not exist; it'))
+        if address.job_id:
+            raise TaskFailure('job_id: job %s does not exist on %s %s.' % (address.job_id, address.parent_option, address.parent_id))
+        raise TaskFailure('%s %s has no job of template %s: create the job first with entra.provisioning.synchronization_job.'
+                          % (address.parent_option, address.parent_id, address.template_id))
     check_job_template(job, address)
     path = '%s/%s/schema' % (address.jobs_path, job['id'])
     current = client.get(path)
@@ -830,7 +838,7 @@ def apply_object_mappings(task, client, path, current, desired):
     run_expression_tests(client, path, plan.tests)
     plan = plan_schema(current, desired, trees)
     result = dict(changed=plan.changed, changes=plan.changes, backup_file=None,
-                  diff=schema_diff(None, None, plan.changes))
+                  diff=schema_diff(plan.changes))
     for warning in plan.warnings:
         task.warn(warning)
     if plan.changed:
@@ -854,7 +862,7 @@ def apply_object_mappings(task, client, path, current, desired):
         unparsed = [item for item in plan_schema(fresh, desired, trees).expressions if canonical_expression(item[2]) not in trees]
         trees.update(parse_expressions(client, path, unparsed))
         plan = plan_schema(fresh, desired, trees)
-        result.update(changed=plan.changed, changes=plan.changes, diff=schema_diff(None, None, plan.changes))
+        result.update(changed=plan.changed, changes=plan.changes, diff=schema_diff(plan.changes))
     if plan.changed:
         client.write('PUT', path, body=put_body(plan.schema))
     after = client.get(path)
@@ -985,38 +993,15 @@ def load_backup(path):
 
 
 def restore_schema(task, client, path, current, saved, desired):
+    """PUT a saved schema back, unless the job's schema already equals it."""
     body = put_body(saved)
     if current.get('id') is not None:
         body['id'] = current['id']
     same = _without_id(comparable(body)) == _without_id(comparable(current))
-    result = dict(changed=not same, changes=[], backup_file=None, object_mappings=[],
-                  diff=dict(before=dict(version=current.get('version')), after=dict(restored_from=desired.restore_from)))
-    if same:
-        result['_schema'] = current
-        return result
-    task.warn('restoring the schema %s the provisioning service: the next cycle is an initial cycle, and objects that '
-              'the restored scoping filters leave out are deprovisioned unless SkipOutOfScopeDeletions is true.'
-              % ('would restart' if task.check_mode else 'restarts'))
-    if task.check_mode:
-        result['_schema'] = body
-        return result
-    if desired.backup:
-        result['backup_file'] = write_backup(task, desired, current)
-    _fail_if_changed_meanwhile(client, path, current, result)
-    client.write('PUT', path, body=body)
-    result['_schema'] = client.get(path)
-    return result
-
-
-def _without_id(schema):
-    return dict((key, value) for key, value in schema.items() if key != 'id')
-
-
-def _fail_if_changed_meanwhile(client, path, current, result):
-    fresh = client.get(path)
-    if comparable(fresh) != comparable(current):
-        raise TaskFailure('another writer changed the schema after this task read it; nothing was written, so as not to '
-                          'replace that change silently. Run the task again.', **dict(result, changed=False))
+    diff = dict(before=dict(version=current.get('version')), after=dict(restored_from=desired.restore_from))
+    return _replace_whole(task, client, path, current, desired, same, body, diff, lambda: client.write('PUT', path, body=body),
+                          'restoring the schema %s the provisioning service: the next cycle is an initial cycle, and objects '
+                          'that the restored scoping filters leave out are deprovisioned unless SkipOutOfScopeDeletions is true.')
 
 
 def reset_schema(task, client, address, job, path, current, desired):
@@ -1029,20 +1014,34 @@ def reset_schema(task, client, address, job, path, current, desired):
         task.warn('the default schema of template %s could not be read, so the reset could not check whether the schema '
                   'is customised; it was reset anyway.' % job.get('templateId'))
     same = default is not None and _without_id(comparable(default)) == _without_id(comparable(current))
-    result = dict(changed=not same, changes=[], backup_file=None, object_mappings=[],
-                  diff=dict(before=dict(customised=not same), after=dict(customised=False)))
+    diff = dict(before=dict(customised=not same), after=dict(customised=False))
+    return _replace_whole(task, client, path, current, desired, same, default if default is not None else current, diff,
+                          lambda: client.write('DELETE', path),
+                          'resetting the schema %s the provisioning service with the template\'s default mappings and scoping; '
+                          'objects out of the default scope are deprovisioned unless SkipOutOfScopeDeletions is true.')
+
+
+def _replace_whole(task, client, path, current, desired, same, predicted, diff, write, warning):
+    """Restore and reset replace the whole schema: nothing when it is the same already; else warn, back up, check that
+    nobody changed it since it was read (any change would be lost), write, read back."""
+    result = dict(changed=not same, changes=[], backup_file=None, object_mappings=[], diff=diff)
     if same:
         result['_schema'] = current
         return result
-    task.warn('resetting the schema %s the provisioning service with the template\'s default mappings and scoping; objects '
-              'out of the default scope are deprovisioned unless SkipOutOfScopeDeletions is true.'
-              % ('would restart' if task.check_mode else 'restarts'))
+    task.warn(warning % ('would restart' if task.check_mode else 'restarts'))
     if task.check_mode:
-        result['_schema'] = default if default is not None else current
+        result['_schema'] = predicted
         return result
     if desired.backup:
         result['backup_file'] = write_backup(task, desired, current)
-    _fail_if_changed_meanwhile(client, path, current, result)
-    client.write('DELETE', path)
+    fresh = client.get(path)
+    if comparable(fresh) != comparable(current):
+        raise TaskFailure('another writer changed the schema after this task read it; nothing was written, so as not to '
+                          'replace that change silently. Run the task again.', **dict(result, changed=False))
+    write()
     result['_schema'] = client.get(path)
     return result
+
+
+def _without_id(schema):
+    return dict((key, value) for key, value in schema.items() if key != 'id')

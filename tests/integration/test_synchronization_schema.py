@@ -325,3 +325,19 @@ def test_a_concurrent_writer_is_detected(run_playbook, emulator, token_cache_pat
     assert len(schema_writes(emulator, seq)) == 1  # the other writer's only
     sources = dict((m['targetAttributeName'], m['source']['name']) for m in _users(read_schema(emulator, sp_id))['attributeMappings'] if m['source'])
     assert sources['title'] == 'mail'
+
+
+def test_a_restore_fails_when_another_writer_changed_the_schema_meanwhile(run_playbook, emulator, token_cache_path, tmp_path):
+    sp_id = new_job(run_playbook, emulator)
+    saved = tmp_path / 'saved.json'
+    saved.write_text(json.dumps(read_schema(emulator, sp_id)))
+    ok(run_playbook(playbook(schema_task('customise', service_principal_id=sp_id, template_id='scim',
+                                         object_mappings=[user_mapping(scoping_filter=SALES)]))), 'customise')
+
+    seq = last_seq(emulator)
+    result, dummy = _run_with_second_writer(emulator, token_cache_path, dict(service_principal_id=sp_id, template_id='scim',
+                                                                              object_mappings=None, restore_from=str(saved)),
+                                            lambda schema: _set_source(schema, 'displayName', 'mailNickname'))
+    assert result.get('failed') is True and 'another writer changed the schema' in result['msg'], result
+    assert len(schema_writes(emulator, seq)) == 1  # the other writer's only
+    assert _users(read_schema(emulator, sp_id))['scope'] is not None
