@@ -1,4 +1,4 @@
-"""The synchronization surface of the Graph emulator (graph-sync-api.md §1 rows 1-21, §3, §4, §8, §9).
+"""The synchronization surface of the Graph emulator (the API of [overview]).
 
 Routes live under ``/servicePrincipals/{sp_id}/synchronization`` (documented) and
 ``/applications/{app_id}/synchronization`` (templates and schema updates are documented there; jobs
@@ -24,8 +24,9 @@ The modules, from the bottom up:
 
 This file assembles the route tables and names the hooks the core looks up.
 
-Every quirk cites graph-sync-api.md (§N) or the note in shared/graph-api that documents it;
-"docs are silent: we chose X" marks our own choices (collected in docs/synchronization.md).
+Every quirk cites its source. Names in brackets, like [restart] or [quarantine guide], are public pages
+(learn.microsoft.com, GitHub) listed once in docs/synchronization.md#sources; "docs are silent: we chose X"
+and [our choice] mark our own choices (collected in docs/synchronization.md#choices-where-the-docs-are-silent).
 """
 
 from ..permissions import PROVISION_ON_DEMAND
@@ -72,7 +73,7 @@ def _schema_routes(schema_path, writable):
     if writable:
         routes += [
             ("PUT", schema_path, schema.put_schema, SCHEMA_WRITE),
-            # The docs use PUT; SDKs generate PATCH (§3.5): accepted unless schemaPatch is "reject".
+            # The docs use PUT; SDKs generate PATCH [schema update]: accepted unless schemaPatch is "reject".
             ("PATCH", schema_path, schema.put_schema, SCHEMA_WRITE),
             ("DELETE", schema_path, schema.delete_schema, SCHEMA_WRITE),
         ]
@@ -102,11 +103,11 @@ def _routes():
             ("POST", root + "/acquireAccessToken", secrets.acquire_access_token, SYNC_WRITE),
         ]
         routes += _schema_routes(job + "/schema", writable=True)
-        # Template schemas are updated on the application only (§3.5, §8.12).
+        # Template schemas are updated on the application only ([schema update]).
         routes += _schema_routes(root + "/templates/{template_id}/schema", writable=root == _APP_ROOT)
     routes += [
         ("POST", _APP_ROOT + "/templates", templates.create_template, SYNC_WRITE),
-        # The reference's request line says PATCH, its example PUT (§1 row 15): both.
+        # The reference's request line says PATCH, its example PUT [template update]: both.
         ("PUT", _APP_ROOT + "/templates/{template_id}", templates.update_template, SYNC_WRITE),
         ("PATCH", _APP_ROOT + "/templates/{template_id}", templates.update_template, SYNC_WRITE),
     ]

@@ -1,5 +1,7 @@
 """Actions on synchronization jobs: start, pause, restart, validateCredentials (on a job and on the
 jobs collection) and provisionOnDemand.
+
+Names in brackets, like [restart], are public pages listed in docs/synchronization.md#sources.
 """
 
 import json
@@ -46,7 +48,7 @@ def restart_job(request):
     body = checked_action(request, "restart")
     criteria = body.get("criteria") or {}
     try:
-        # One comma-separated flags string (§2.10, §8.7); empty or absent = the portal's Restart.
+        # One comma-separated flags string ([restart]); empty or absent = the portal's Restart.
         scope = simulation.parse_reset_scope(criteria.get("resetScope"))
     except ValueError as exc:
         raise GraphHttpError(400, "BadRequest", "Requested value '%s' was not found. resetScope is a comma-separated combination of %s."
@@ -64,15 +66,15 @@ def _credentials_dict(pairs):
 
 def _validate(state, entry, body, store):
     if body.get("useSavedCredentials"):
-        # "useSavedCredentials: true ignores credentials and validates the saved ones" (§3.4).
+        # "useSavedCredentials: true ignores credentials and validates the saved ones" [validateCredentials].
         secrets = dict(state.secrets)
     else:
         secrets = _credentials_dict(body.get("credentials"))
     problem = credential_problem(entry.credential_kind, secrets, service(store).scim_targets)
     if problem is None:
         return no_content()
-    # The failure shape is undocumented (§3.4): we chose 400 CredentialValidationUnavailable with the
-    # target-specific code in details (SRC-AGENT and AST-DOC, failure-vocabulary.md §3).
+    # The failure shape is undocumented [validateCredentials]: we chose 400 CredentialValidationUnavailable with the
+    # target-specific code in details ([SCIM onboarding agent] and [Asterius test], [observed errors]).
     raise GraphHttpError(400, "CredentialValidationUnavailable", problem.detail_message,
                          details=[{"code": problem.detail_code, "message": problem.message, "target": problem.target}])
 
@@ -86,12 +88,12 @@ def validate_job_credentials(request):
 
 
 def validate_credentials(request):
-    """The collection-bound form (§1 row 9, E-XTS step 7): needs templateId."""
+    """The collection-bound form ([validateCredentials, beta], [cross-tenant guide] step 7): needs templateId."""
     root = find_root(request)
     body = checked_action(request, "validateCredentials", required=True, enum_status=500)
     template_id = body.get("templateId")
     if not template_id or (not body.get("useSavedCredentials") and body.get("credentials") is None):
-        # SRC-AGENT: a body without templateId or credentials (failure-vocabulary.md §3).
+        # [SCIM onboarding agent]: a body without templateId or credentials [observed errors].
         raise GraphHttpError(400, "RequestMissingRequiredParameter", "The request is missing a required parameter: templateId and credentials.")
     with request.store.lock:
         if template_id not in root.state.templates:
@@ -101,12 +103,12 @@ def validate_credentials(request):
 
 
 # ---------------------------------------------------------------------------------------------
-# provisionOnDemand (§2.11)
+# provisionOnDemand [provisionOnDemand]
 # ---------------------------------------------------------------------------------------------
 
 def _throttled(request):
-    """None, or the 429 for the sixth call in 10 s (D1:provisionondemand), with the documented throttling
-    body (§7.3); counted per calling app and tenant (docs are silent on the scope)."""
+    """None, or the 429 for the sixth call in 10 s [provisionOnDemand], with the documented throttling
+    body [throttling]; counted per calling app and tenant (docs are silent on the scope)."""
     sync_service = service(request.store)
     settings = sync_service.settings
     claims = request.claims or {}
@@ -116,7 +118,7 @@ def _throttled(request):
     if len(calls) >= settings.provision_on_demand_limit:
         retry_after = max(settings.provision_on_demand_window_seconds - (now - calls[0]), 0.001)
         sync_service.provision_on_demand_calls[key] = calls
-        # Fractional seconds are allowed (C:throttling: "Retry-After: 2.128").
+        # Fractional seconds are allowed ([throttling]: "Retry-After: 2.128").
         return Response(429, throttled_body(request.context), {"Retry-After": ("%.3f" % retry_after).rstrip("0").rstrip(".")})
     calls.append(now)
     sync_service.provision_on_demand_calls[key] = calls
@@ -128,7 +130,7 @@ def provision_on_demand(request):
     body = checked_action(request, "provisionOnDemand", required=True)
     parameters = body.get("parameters") or []
     if not parameters or not (parameters[0].get("subjects") or []):
-        raise GraphHttpError(400, "BadRequest", "parameters must hold one rule with at least one subject (§2.11).")
+        raise GraphHttpError(400, "BadRequest", "parameters must hold one rule with at least one subject.")
     store = request.store
     with store.lock:
         job = find_job(root, request)
@@ -159,7 +161,7 @@ def _find_rule(schema, rule_id):
 
 
 def _provisioning_result(job, rule, subject, problem, now):
-    """The key/value documents of §2.11 (job-provisionondemand.response.decoded.json shapes)."""
+    """The key/value documents of [provisionOnDemand] (job-provisionondemand.response.decoded.json shapes)."""
     object_id = subject["objectId"]
     type_name = subject.get("objectTypeName") or "User"
     source_system = rule.get("sourceDirectoryName") or "Azure Active Directory"

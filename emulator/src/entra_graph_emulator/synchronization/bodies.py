@@ -1,7 +1,9 @@
-"""Request bodies of the synchronization API, checked against their documented shapes (openapi-synchronization.yaml).
+"""Request bodies of the synchronization API, checked against their documented shapes [CSDL].
 
 Unknown properties, wrong JSON kinds, malformed primitives and enum members outside the metadata
 are rejected with the wording of Graph's OData reader.
+
+Names in brackets, like [CSDL], are public pages listed in docs/synchronization.md#sources.
 """
 
 import re
@@ -24,7 +26,7 @@ _DURATION = "Edm.Duration"
 _GUID = "Edm.Guid"
 _ANY = "any"
 
-# Members of the enums request bodies use (M-CSDL via openapi-synchronization.yaml).
+# Members of the enums request bodies use [CSDL].
 ENUMS = {
     "synchronizationSecret": SECRET_KEYS,
     "synchronizationScheduleState": frozenset(("Active", "Disabled", "Paused")),
@@ -41,7 +43,7 @@ ENUMS = {
     "directoryDefinitionDiscoverabilities": frozenset(("None", "AttributeNames", "AttributeDataTypes", "AttributeReadOnly",
                                                        "ReferenceAttributes", "UnknownFutureValue")),
 }
-# Enums parsed case-sensitively (secret keys, secrets-keys.md §1). The others accept any case: the
+# Enums parsed case-sensitively (secret keys, [CSDL]). The others accept any case: the
 # docs' own schema examples write attribute types as "string" (schema-update.request.json).
 _CASE_SENSITIVE_ENUMS = frozenset(("synchronizationSecret",))
 
@@ -112,7 +114,7 @@ _TYPES = {
     "expressionInputObject": {"definition": "objectDefinition", "properties": ["stringKeyObjectValuePair"]},
 }
 
-# Action parameters (openapi-synchronization.yaml request bodies).
+# Action parameters ([CSDL] request bodies).
 _ACTION_PARAMETERS = {
     "restart": {"criteria": "synchronizationJobRestartCriteria"},
     "validateCredentials": {"applicationIdentifier": _STRING, "templateId": _STRING, "useSavedCredentials": _BOOLEAN,
@@ -128,7 +130,7 @@ class BodyError(Exception):
     """A request body that does not match its documented shape.
 
     ``enum`` is the enum name when a member was not found (callers choose the status: a bad secret
-    key is a 400 on PUT secrets and a 500 on validateCredentials, failure-vocabulary.md §3).
+    key is a 400 on PUT secrets and a 500 on validateCredentials, [observed errors]).
     """
 
     def __init__(self, message, enum=None):
@@ -221,7 +223,7 @@ def _check_enum(value, spec, where):
     for member in value.split(",") if kind == "flags" else [value]:
         member = member.strip()
         if (member not in members) if strict else (member.lower() not in lowered):
-            # The .NET enum parser's message (failure-vocabulary.md §3).
+            # The .NET enum parser's message [observed errors].
             raise BodyError("Requested value '%s' was not found. (property '%s', type 'microsoft.graph.%s')" % (member, where, enum_name), enum_name)
 
 
@@ -260,7 +262,7 @@ def checked_action(request, action, required=False, enum_status=None):
             check_value(value, parameters[name], name)
     except BodyError as exc:
         if exc.enum == "synchronizationSecret" and enum_status == 500:
-            # validateCredentials with a key outside the enum: 500 InternalError (SRC-AGENT, failure-vocabulary.md §3).
+            # validateCredentials with a key outside the enum: 500 InternalError ([SCIM onboarding agent], [observed errors]).
             raise GraphHttpError(500, "InternalError", exc.message.split(" (property")[0]) from None
         raise GraphHttpError(400, "BadRequest", exc.message) from None
     return body

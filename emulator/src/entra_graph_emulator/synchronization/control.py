@@ -1,5 +1,7 @@
 """The synchronization part of the control API (``/_emulator/synchronization/...``): settings,
 simulated SCIM targets, seeding jobs, injecting quarantine and escrows.
+
+Names in brackets, like [our choice], are public pages listed in docs/synchronization.md#sources.
 """
 
 import re
@@ -106,7 +108,7 @@ def _control_job(request):
 
 
 def control_quarantine_job(request):
-    """Quarantine a job now (§9 "Quarantine injectable for tests"); body ``{reason?, code?, message?, tenant_actionable?}``.
+    """Quarantine a job now ([our choice] "Quarantine injectable for tests"); body ``{reason?, code?, message?, tenant_actionable?}``.
     It keeps failing until start, or restart with QuarantineState, lifts it."""
     body = _control_body(request)
     reason = body.get("reason", "QuarantinedOnDemand")

@@ -2,14 +2,16 @@
 
 The synchronizationSecret vocabulary, which keys GET masks, and the rules by which the simulated
 targets judge credentials: used by validateCredentials, by every job cycle and by provisionOnDemand.
+
+Names in brackets, like [CSDL], are public pages listed in docs/synchronization.md#sources.
 """
 
 import re
 
 from . import simulation
 
-# The synchronizationSecret enum (M-CSDL, graph-sync-api.md §2.9, secrets-keys.md §1). Keys are
-# parsed case-sensitively (secrets-keys.md §1 [inferred] from the .NET enum-parse error).
+# The synchronizationSecret enum ([CSDL], [secret pair]). Keys are
+# parsed case-sensitively (inferred from the .NET enum parser's error, [SCIM onboarding agent]).
 SECRET_KEYS = frozenset((
     "None", "UserName", "Password", "SecretToken", "AppKey", "BaseAddress", "ClientIdentifier", "ClientSecret",
     "SingleSignOnType", "Sandbox", "Url", "Domain", "ConsumerKey", "ConsumerSecret", "TokenKey", "TokenExpiration",
@@ -20,13 +22,13 @@ SECRET_KEYS = frozenset((
     "Oauth2AuthorizationUri", "AuthenticationType", "Server", "PerformInboundEntitlementGrants", "HardDeletesEnabled",
     "SyncAgentCompatibilityKey", "SyncAgentADContainer", "ValidateDomain", "TestReferences", "ConnectionString",
 ))
-# Masked on GET besides the template's "secret": true configuration fields (secrets-keys.md §2:
+# Masked on GET besides the template's "secret": true configuration fields ([secret masking]:
 # Password is observed masked; the rest follow from their names).
 ALWAYS_MASKED_SECRET_KEYS = frozenset((
     "Password", "SecretToken", "ClientSecret", "Oauth2ClientSecret", "Oauth2AccessToken", "Oauth2RefreshToken",
     "ConsumerSecret", "Oauth2AuthorizationCode",
 ))
-# The masking token (secrets-keys.md §2, TF-SYNC).
+# The masking token [Terraform].
 MASK = "*"
 
 # A GUID (the cross-tenant target's CompanyId; Edm.Guid in request bodies).
@@ -67,13 +69,13 @@ def _scim_problem(secrets, targets):
     base = str(secrets.get("BaseAddress") or "").strip()
     token = secrets.get("SecretToken") or ""
     if not base.lower().startswith("https://") or len(base) <= len("https://"):
-        # AWS-SSO's quarantined job (failure-vocabulary.md §2).
+        # [AWS SSO walkthrough]'s quarantined job [observed errors].
         return CredentialProblem(SCIM_INVALID_CREDENTIALS, "Please provide a valid tenant URL for your application.", target="BaseAddress")
     if not token:
         return CredentialProblem(SCIM_INVALID_CREDENTIALS, "Please provide a valid secret token for your application.", target="SecretToken")
     accepted = _registered_tokens(base, targets)
     if accepted is not None and token not in accepted:
-        # AST-DOC: validation against a SCIM endpoint that answers 401 (failure-vocabulary.md §3).
+        # [Asterius test]: validation against a SCIM endpoint that answers 401 [observed errors].
         return CredentialProblem(
             SCIM_INVALID_CREDENTIALS,
             "The SCIM endpoint rejected the secret token: Unauthorized (401). Please provide valid credentials for your application.",
@@ -106,20 +108,21 @@ def credential_problem(kind, secrets, targets):
     if kind == "scim":
         return _scim_problem(secrets, targets)
     if kind == "salesforce":
-        # D1:job-get's quarantine error (failure-vocabulary.md §2).
+        # [job get]'s quarantine error [observed errors].
         return _keys_problem(secrets, ("UserName", "Password", "SecretToken"), "SalesforceInvalidCredentials",
                              "Your Salesforce.com credentials are invalid.  Please obtain a current Salesforce.com administrative user name, "
                              "password and security token, and enter those in the screen for configuring user provisioning")
     if kind == "box":
-        # BOX's quarantined job (failure-vocabulary.md §2).
+        # [Box example]'s quarantined job [observed errors].
         return _keys_problem(secrets, ("SecretToken",), "BoxInsufficientPermissions",
                              "Authorization with Box is not valid. Please re-authorize access to Box")
     if kind == "aws":
-        # E-PROV / GD-2020 save ClientSecret and SecretToken for AWS; docs are silent on the error code: we chose InvalidCredentials.
+        # [provisioning API guide] and [2020 walkthrough] save ClientSecret and SecretToken for AWS;
+        # docs are silent on the error code: we chose InvalidCredentials.
         return _keys_problem(secrets, ("ClientSecret", "SecretToken"), "InvalidCredentials",
                              "The AWS access key or secret key is invalid. Please provide valid credentials.")
     if kind == "azure2azure":
-        # E-XTS: CompanyId (the target tenant) and AuthenticationType SyncPolicy; the error code is our choice.
+        # [cross-tenant guide]: CompanyId (the target tenant) and AuthenticationType SyncPolicy; the error code is our choice.
         company = str(secrets.get("CompanyId") or "")
         if not GUID_RE.match(company):
             return CredentialProblem("InvalidCredentials", "Please provide the target tenant id (CompanyId) for cross-tenant synchronization.",
@@ -132,7 +135,7 @@ def credential_problem(kind, secrets, targets):
 
 
 def cycle_failure(problem):
-    # E-QUAR: invalid credentials quarantine the job with EncounteredQuarantineException.
+    # [quarantine guide]: invalid credentials quarantine the job with EncounteredQuarantineException.
     return simulation.CycleFailure("EncounteredQuarantineException", problem.code, problem.message, True)
 
 

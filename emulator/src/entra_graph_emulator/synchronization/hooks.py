@@ -1,6 +1,8 @@
 """Hooks the emulator's core calls: a service principal created or deleted, a reset, and seeding jobs.
 
 server.py looks them up by name on the synchronization package (``EmulatorServer.hook``).
+
+Names in brackets, like [SCIM template notes], are public pages listed in docs/synchronization.md#sources.
 """
 
 from . import simulation
@@ -21,7 +23,7 @@ def on_service_principal_created(store, service_principal, application_template)
 
     Gallery templates map to their documented sync templates (data/templates.json); the
     non-gallery template gives ``scim`` (default) plus the legacy ``customappsso`` templates
-    (scim-template-notes.md); an application template without "sync" in
+    [SCIM template notes]; an application template without "sync" in
     supportedProvisioningTypes gives none.
     """
     with store.lock:

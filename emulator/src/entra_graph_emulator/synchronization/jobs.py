@@ -1,4 +1,7 @@
-"""Synchronization jobs: list, count, get, create, delete, and the job as Graph prints it."""
+"""Synchronization jobs: list, count, get, create, delete, and the job as Graph prints it.
+
+Names in brackets, like [job resource], are public pages listed in docs/synchronization.md#sources.
+"""
 
 import uuid
 
@@ -57,14 +60,14 @@ def get_job(request):
 
 
 def new_job_id(template_id):
-    """``<templateId>.<32 hex>`` (§2.2, §9; jobs-list.response.overview.json)."""
+    """``<templateId>.<32 hex>`` ([job resource], [our choice]; jobs-list.response.overview.json)."""
     return "%s.%s" % (template_id, uuid.uuid4().hex)
 
 
 def create_job_in_state(store, state, template_id, settings=None):
     """Create a job on ``template_id`` (which must be one of the SP's templates); returns it."""
     entry = state.templates[template_id]
-    # AST-EVID: {"templateId": "customappsso"} creates a job whose templateId is customappssoOutDelta.
+    # [Asterius evidence]: {"templateId": "customappsso"} creates a job whose templateId is customappssoOutDelta.
     job_template_id = entry.job_template_id or template_id
     job_entry = state.templates.get(job_template_id, entry)
     job_settings = [dict(item) for item in job_entry.job_settings]
@@ -83,18 +86,18 @@ def create_job(request):
     body = checked_entity(request, "synchronizationJob")
     template_id = body.get("templateId")
     if not template_id:
-        raise GraphHttpError(400, "BadRequest", "The templateId property is required to create a synchronization job (§3.1).")
+        raise GraphHttpError(400, "BadRequest", "The templateId property is required to create a synchronization job.")
     store = request.store
     with store.lock:
         if template_id not in root.state.templates:
-            # Docs are silent on the error (§9): we chose 400 invalidRequest, naming the templates.
+            # Docs are silent on the error [our choice]: we chose 400 invalidRequest, naming the templates.
             available = ", ".join(sorted(root.state.templates)) or "none"
             raise GraphHttpError(400, "invalidRequest", "The templateId '%s' does not match any synchronization template of this application. "
                                  "Available templates: %s." % (template_id, available))
         job = create_job_in_state(store, root.state, template_id, body.get("synchronizationJobSettings"))
         result = {"@odata.context": odata_context(request, root, "jobs/$entity")}
         result.update(render_job(store, root.state, job, request.clock.now()))
-    # 201 Created (§4.5, §8.1).
+    # 201 Created ([create job]).
     return json_response(result, status=201)
 
 
@@ -103,7 +106,7 @@ def delete_job(request):
     store = request.store
     with store.lock:
         job = find_job(root, request)
-        # "Synchronized accounts are left as-is" and secrets stay on the SP (§3.3, §4.7).
+        # "Synchronized accounts are left as-is" and secrets stay on the SP ([job resource], [Terraform]).
         del root.state.jobs[job.id]
         store.created_at.pop(job.id, None)
     return no_content()

@@ -1,5 +1,7 @@
 """Synchronization schemas of jobs and templates: GET, PUT (and PATCH), DELETE, and the schema's
-functions, filterOperators, parseExpression and directories (§2.8, §3.5).
+functions, filterOperators, parseExpression and directories ([schema resource], [schema update]).
+
+Names in brackets, like [schema resource], are public pages listed in docs/synchronization.md#sources.
 """
 
 import json
@@ -28,7 +30,7 @@ from .template_catalog import catalog
 
 
 def schema_from_body(body):
-    # "PUT replaces the whole schema" (§2.8): properties not sent are erased.
+    # "PUT replaces the whole schema" [schema resource]: properties not sent are erased.
     return {"version": body.get("version"), "synchronizationRules": body.get("synchronizationRules") or [],
             "directories": body.get("directories") or []}
 
@@ -41,8 +43,8 @@ def render_schema(schema_id, version, schema, context_url=None):
 
 
 def _new_schema_version(now):
-    """"updated automatically with every schema change" (§2.8). Docs are silent on the form of a new
-    version: we chose the Date/ActivityId form seen on directories (ISS-PS2643, scim-template-notes.md)."""
+    """"updated automatically with every schema change" [schema resource]. Docs are silent on the form of a new
+    version: we chose the Date/ActivityId form seen on directories ([msgraph-sdk-powershell#2643], [SCIM template notes])."""
     return "Date:%s, ActivityId:%s" % (simulation.format_time(now), uuid.uuid4())
 
 
@@ -69,7 +71,7 @@ def get_schema(request):
 
 def put_schema(request):
     if request.method == "PATCH" and service(request.store).settings.schema_patch == "reject":
-        # What the service was observed to answer (ISS-PY820 and others, failure-vocabulary.md §3).
+        # What the service was observed to answer ([msgraph-sdk-python#820] and others, [observed errors]).
         raise GraphHttpError(404, "UnknownError", json.dumps({"Message": "No HTTP resource was found that matches the request URI "
                                                               "'https://syncfabric.windowsazure.com/api%s?api-version=2.0'." % request.path}))
     body = checked_entity(request, "synchronizationSchema")
@@ -89,7 +91,7 @@ def put_schema(request):
 
 
 def delete_schema(request):
-    """DELETE resets the schema to the template's default (§2.8, D1:schema-delete); 204."""
+    """DELETE resets the schema to the template's default ([schema resource], [schema delete]); 204."""
     store = request.store
     with store.lock:
         root, job, template_id = _schema_target(request)
@@ -124,7 +126,7 @@ def get_functions(request):
 
 
 def parse_expression_action(request):
-    """schema/parseExpression (§1 row 20; schema-parseexpression.*.json)."""
+    """schema/parseExpression ([parseExpression]; data/examples/schema-parseexpression.*.json)."""
     with request.store.lock:
         _schema_target(request)
     body = checked_action(request, "parseExpression", required=True)

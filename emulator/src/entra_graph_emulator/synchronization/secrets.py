@@ -1,4 +1,7 @@
-"""The service principal's saved secrets (PUT replaces the set, GET masks) and acquireAccessToken."""
+"""The service principal's saved secrets (PUT replaces the set, GET masks) and acquireAccessToken.
+
+Names in brackets, like [secrets PUT], are public pages listed in docs/synchronization.md#sources.
+"""
 
 from ..framework import GraphHttpError
 from ..framework import json_response
@@ -14,7 +17,7 @@ from .state import odata_context
 
 
 def put_secrets(request):
-    """PUT replaces the whole set; "" removes a key; keys are the synchronizationSecret enum (§3.4, §4.7)."""
+    """PUT replaces the whole set; "" removes a key; keys are the synchronizationSecret enum ([secrets PUT], [Terraform])."""
     root = find_root(request)
     body = read_body(request)
     try:
@@ -22,7 +25,7 @@ def put_secrets(request):
             if "@" in name:
                 continue
             if name != "value":
-                # Catches the docs' "credentials" parameter-table pitfall (§3.4).
+                # Catches the docs' "credentials" parameter-table pitfall [secrets PUT].
                 raise BodyError("The property '%s' does not exist on the secrets collection. The body is {\"value\": [{\"key\": ..., "
                                 "\"value\": ...}]}." % name)
             check_value(value, ["synchronizationSecretKeyStringValuePair"], "value")
@@ -55,7 +58,7 @@ def get_secrets(request):
 
 
 def acquire_access_token(request):
-    """204 (§1 row 21). Docs are silent on its effect: we chose to check the body and change nothing."""
+    """204 [acquireAccessToken]. Docs are silent on its effect: we chose to check the body and change nothing."""
     find_root(request)
     checked_action(request, "acquireAccessToken")
     return no_content()

@@ -1,5 +1,7 @@
 """Synchronization state: per service principal (templates, jobs, secrets) and store-wide (settings,
 SCIM targets, rate limits); how a request finds the state it addresses; bringing jobs' cycles up to now.
+
+Names in brackets, like [provisionOnDemand], are public pages listed in docs/synchronization.md#sources.
 """
 
 import time
@@ -15,7 +17,7 @@ from .credentials import credential_problem
 from .credentials import cycle_failure
 from .template_catalog import catalog
 
-# provisionOnDemand: "The rate limit for this API is 5 requests per 10 seconds." (§2.11)
+# provisionOnDemand: "The rate limit for this API is 5 requests per 10 seconds." [provisionOnDemand]
 PROVISION_ON_DEMAND_LIMIT = 5
 PROVISION_ON_DEMAND_WINDOW_SECONDS = 10.0
 
@@ -30,7 +32,7 @@ class SynchronizationJob:
         self.template_id = template_id
         self.entry = entry
         self.settings = settings
-        # None: the template's schema (copy-on-write; "a default synchronization schema", §3.1).
+        # None: the template's schema (copy-on-write; "a default synchronization schema", [create job]).
         self.schema = None
         self.schema_version = entry.schema.get("version")
         self.runtime = simulation.JobRuntime(job_id, _entry_type_keys(entry.schema))
@@ -66,7 +68,7 @@ class ServicePrincipalSynchronization:
         self.service_principal_id = service_principal_id
         self.templates = {}
         self.jobs = {}
-        # key -> value, in the order of the last PUT (PUT replaces the whole set, secrets-keys.md §4).
+        # key -> value, in the order of the last PUT (PUT replaces the whole set, [Cloud Sync guide]).
         self.secrets = {}
 
     def masked_keys(self):
@@ -80,11 +82,11 @@ class SynchronizationSettings:
     """Knobs of the synchronization routes (changed through the control API)."""
 
     def __init__(self):
-        # Docs document no paging for jobs or templates (§7.2, §10): off by default; set a page
+        # Docs document no paging for jobs or templates ([paging], [our choice]): off by default; set a page
         # size to exercise clients' @odata.nextLink handling.
         self.page_size = None
-        # PATCH on a schema: "accept" (as SDKs generate it, §3.5) or "reject" like the service was
-        # observed to (404 UnknownError from syncfabric, failure-vocabulary.md §3).
+        # PATCH on a schema: "accept" (as SDKs generate it, [schema update]) or "reject" like the service was
+        # observed to (404 UnknownError from syncfabric, [observed errors]).
         self.schema_patch = "accept"
         self.provision_on_demand_limit = PROVISION_ON_DEMAND_LIMIT
         self.provision_on_demand_window_seconds = PROVISION_ON_DEMAND_WINDOW_SECONDS
@@ -226,9 +228,9 @@ def advance_jobs(store, state, now):
 
 
 def paged(request, items, context):
-    """A collection page: all of it, or pages of ``$top`` / the configured page size with @odata.nextLink (§7.2).
+    """A collection page: all of it, or pages of ``$top`` / the configured page size with @odata.nextLink [paging].
 
-    Docs document no paging for jobs or templates (§10), so nothing is paged unless asked. The token and
+    Docs document no paging for jobs or templates [our choice], so nothing is paged unless asked. The token and
     link forms are the directory collections' (odata.py).
     """
     size = service(request.store).settings.page_size

@@ -3,6 +3,8 @@
 Which synchronization templates an application template provides (data/templates.json), the
 schemas jobs inherit (built from data/schemas.compact.json or the documented examples), and the
 filter operators. Entries are shared and never changed in place.
+
+Names in brackets, like [template resource], are public pages listed in docs/synchronization.md#sources.
 """
 
 import json
@@ -18,7 +20,7 @@ from .datafiles import load_json
 _SECRET_KEYS_BY_LOWER = {key.lower(): key for key in SECRET_KEYS}
 
 
-# synchronizationMetadata members (§2.7): v1.0 spells them PascalCase, beta lower-camel (§6).
+# synchronizationMetadata members [template resource]: v1.0 spells them PascalCase, beta lower-camel [v1.0 and beta].
 SYNCHRONIZATION_METADATA_KEYS = (
     "GalleryApplicationIdentifier", "GalleryApplicationKey", "IsOAuthEnabled", "IsSynchronizationAgentAssignmentRequired",
     "IsSynchronizationAgentRequired", "IsSynchronizationInPreview", "OAuthSettings", "SynchronizationLearnMoreIbizaFwLink",
@@ -65,7 +67,7 @@ class TemplateEntry:
 
 
 def _settings_from_metadata(metadata):
-    """Job settings "inherited from the template" (§2.2): its metadata entries that are not
+    """Job settings "inherited from the template" [job resource]: its metadata entries that are not
     synchronizationMetadata members (aWSSingleSignon shows AzureIngestionAttributeOptimization in both)."""
     settings = []
     seen = set()
@@ -78,7 +80,7 @@ def _settings_from_metadata(metadata):
 
 
 def _configuration_secret_keys(metadata):
-    """Secret keys flagged ``"secret": true`` in the ConfigurationFields metadata (secrets-keys.md §2)."""
+    """Secret keys flagged ``"secret": true`` in the ConfigurationFields metadata [secret masking]."""
     keys = set()
     for entry in metadata:
         if (entry.get("key") or "").lower() != "configurationfields":
@@ -193,7 +195,7 @@ _OBJECT_MAPPING_METADATA = (
 
 def build_schema(compact, function_parameters):
     """A synchronizationSchema from a compact table; shapes follow templates-list.response.aws-sso.json
-    (mappings, metadata) and scim-template-notes.md (newer attribute definitions)."""
+    (mappings, metadata) and [SCIM template notes] (newer attribute definitions)."""
     directories = []
     for directory in compact["directories"]:
         objects = []

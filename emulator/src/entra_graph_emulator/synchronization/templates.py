@@ -1,5 +1,7 @@
 """Synchronization templates: list and get (service principal and application), create and update
-(application only) (§3.5).
+(application only) ([list templates], [template update]).
+
+Names in brackets, like [list templates], are public pages listed in docs/synchronization.md#sources.
 """
 
 from ..framework import GraphHttpError
@@ -19,7 +21,7 @@ from .template_catalog import generic_template_entry
 
 
 def _metadata_for_version(metadata, api_version):
-    """synchronizationMetadata keys: PascalCase in v1.0, lower camel in beta (§6)."""
+    """synchronizationMetadata keys: PascalCase in v1.0, lower camel in beta [v1.0 and beta]."""
     if api_version != "beta":
         return metadata
     result = []
@@ -34,7 +36,7 @@ def _metadata_for_version(metadata, api_version):
 def render_template(entry, api_version):
     body = dict(entry.template)
     body["metadata"] = _metadata_for_version(entry.template.get("metadata") or [], api_version)
-    # "The template list includes the template's schema" (§3.5).
+    # "The template list includes the template's schema" [list templates].
     body["schema"] = render_schema(entry.template_id + TEMPLATE_SCHEMA_ID_SUFFIX, entry.schema.get("version"), entry.schema)
     return body
 
@@ -56,7 +58,7 @@ def get_template(request):
 
 
 def update_template(request):
-    """PUT/PATCH on the application's template: "Missing properties will be erased" (§1 row 15, D1:template-update)."""
+    """PUT/PATCH on the application's template: "Missing properties will be erased" [template update]."""
     root = find_root(request)
     body = checked_entity(request, "synchronizationTemplate")
     template_id = request.params["template_id"]
@@ -73,7 +75,7 @@ def update_template(request):
 
 
 def create_template(request):
-    """POST {app}/synchronization/templates (§1 row 16, metadata only; an old beta example)."""
+    """POST {app}/synchronization/templates ([template resource]: metadata only; an old beta example)."""
     root = find_root(request)
     body = checked_entity(request, "synchronizationTemplate")
     template_id = body.get("id")
