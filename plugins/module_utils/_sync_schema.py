@@ -1036,8 +1036,9 @@ def _replace_whole(task, client, path, current, desired, same, predicted, diff, 
         result['backup_file'] = write_backup(task, desired, current)
     fresh = client.get(path)
     if comparable(fresh) != comparable(current):
+        result['changed'] = False
         raise TaskFailure('another writer changed the schema after this task read it; nothing was written, so as not to '
-                          'replace that change silently. Run the task again.', **dict(result, changed=False))
+                          'replace that change silently. Run the task again.', **result)
     write()
     result['_schema'] = client.get(path)
     return result

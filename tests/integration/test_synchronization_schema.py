@@ -99,9 +99,10 @@ def test_add_change_repeat_and_check_mode(run_playbook, emulator):
 
     # The identical run: no change, no PUT (every PUT restarts the provisioning service).
     seq = last_seq(emulator)
-    run = run_playbook(playbook(schema_task('again', **dict(change, object_mappings=[user_mapping(attribute_mappings=[
-        {'target': EMPLOYEE_NUMBER.upper(), 'expression': EMPLOYEE_EXPRESSION.replace(', ', ',  '), 'tests': EMPLOYEE_TESTS}])])),
-        schema_task('add again', **add)))
+    respelt = dict(change)
+    respelt['object_mappings'] = [user_mapping(attribute_mappings=[
+        {'target': EMPLOYEE_NUMBER.upper(), 'expression': EMPLOYEE_EXPRESSION.replace(', ', ',  '), 'tests': EMPLOYEE_TESTS}])]
+    run = run_playbook(playbook(schema_task('again', **respelt), schema_task('add again', **add)))
     assert ok(run, 'again')['changed'] is False and ok(run, 'again')['changes'] == []
     assert ok(run, 'add again')['changed'] is False
     assert schema_writes(emulator, seq) == []
@@ -120,9 +121,8 @@ def test_invalid_expression_failing_test_and_unknown_attributes_are_refused_with
         schema_task('unknown function', ignore_errors=True, **mapping(expression='Frobnicate([employeeId])')),
         schema_task('failing test', ignore_errors=True, **mapping(
             expression=EMPLOYEE_EXPRESSION, tests=[{'input': {'employeeId': 'e-1042'}, 'expect': 'e-1042'}])),
-        schema_task('unknown target', ignore_errors=True, **dict(mapping(source='employeeId'), object_mappings=[
-            user_mapping(attribute_mappings=[{'target': 'urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:costCenterX',
-                                              'source': 'employeeId'}])])),
+        schema_task('unknown target', ignore_errors=True, service_principal_id=sp_id, template_id='scim', object_mappings=[
+            user_mapping(attribute_mappings=[{'target': SCIM_USER + ':costCenterX', 'source': 'employeeId'}])]),
         schema_task('unknown source', ignore_errors=True, **mapping(source='employeeNumberX')),
         schema_task('unknown object mapping', ignore_errors=True, service_principal_id=sp_id, template_id='scim',
                     object_mappings=[dict(source_object='Device', target_object=SCIM_USER, enabled=True)]),
@@ -335,9 +335,8 @@ def test_a_restore_fails_when_another_writer_changed_the_schema_meanwhile(run_pl
                                          object_mappings=[user_mapping(scoping_filter=SALES)]))), 'customise')
 
     seq = last_seq(emulator)
-    result, dummy = _run_with_second_writer(emulator, token_cache_path, dict(service_principal_id=sp_id, template_id='scim',
-                                                                              object_mappings=None, restore_from=str(saved)),
-                                            lambda schema: _set_source(schema, 'displayName', 'mailNickname'))
+    restore = dict(service_principal_id=sp_id, template_id='scim', object_mappings=None, restore_from=str(saved))
+    result, dummy = _run_with_second_writer(emulator, token_cache_path, restore, lambda schema: _set_source(schema, 'displayName', 'mailNickname'))
     assert result.get('failed') is True and 'another writer changed the schema' in result['msg'], result
     assert len(schema_writes(emulator, seq)) == 1  # the other writer's only
     assert _users(read_schema(emulator, sp_id))['scope'] is not None
