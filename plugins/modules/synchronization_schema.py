@@ -277,12 +277,12 @@ EXAMPLES = r'''
         target_object: urn:ietf:params:scim:schemas:extension:enterprise:2.0:User
         attribute_mappings:
           - target: urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:employeeNumber
-            expression: IIF(IsPresent([employeeId]), ToUpper([employeeId]), [mailNickname])
+            expression: ToUpper(Coalesce([employeeId], [mailNickname]))
             tests:
               - input: {employeeId: e-1042, mailNickname: jdoe}
                 expect: E-1042
               - input: {mailNickname: jdoe}
-                expect: jdoe
+                expect: JDOE
         # Provision only Sales and Support; a full sync follows this change.
         scoping_filter:
           - - attribute: department

@@ -22,9 +22,9 @@ from test_graph_client import base_params
 USER = 'User'
 SCIM_USER = 'urn:ietf:params:scim:schemas:extension:enterprise:2.0:User'
 EMPLOYEE_NUMBER = SCIM_USER + ':employeeNumber'
-EMPLOYEE_EXPRESSION = 'IIF(IsPresent([employeeId]), ToUpper([employeeId]), [mailNickname])'
+EMPLOYEE_EXPRESSION = 'ToUpper(Coalesce([employeeId], [mailNickname]))'
 EMPLOYEE_TESTS = [{'input': {'employeeId': 'e-1042', 'mailNickname': 'jdoe'}, 'expect': 'E-1042'},
-                  {'input': {'mailNickname': 'jdoe'}, 'expect': 'jdoe'}]
+                  {'input': {'mailNickname': 'jdoe'}, 'expect': 'JDOE'}]
 SALES = [[{'attribute': 'department', 'operator': 'EQUALS', 'values': ['Sales']}]]
 
 job_task = functools.partial(task, 'entra.provisioning.synchronization_job')
@@ -92,7 +92,7 @@ def test_add_change_repeat_and_check_mode(run_playbook, emulator):
     stored = read_schema(emulator, sp_id)
     users = [m for m in stored['synchronizationRules'][0]['objectMappings'] if m['sourceObjectName'] == USER][0]
     employee = [m for m in users['attributeMappings'] if m['targetAttributeName'] == EMPLOYEE_NUMBER][0]
-    assert employee['source']['type'] == 'Function' and employee['source']['name'] == 'IIF'
+    assert employee['source']['type'] == 'Function' and employee['source']['name'] == 'ToUpper'
     # Everything the task did not name went back as it was: the group mapping, the directories.
     assert len(stored['directories']) == 2
     assert len(stored['synchronizationRules'][0]['objectMappings']) == 2
