@@ -152,7 +152,7 @@ def test_scoping_filter_added_and_removed_purge_and_disabled_warning(run_playboo
     seq = last_seq(emulator)
     run = run_playbook(playbook(
         schema_task('scope', **dict(job, object_mappings=[user_mapping(scoping_filter=SALES)])),
-        schema_task('scope again', **dict(job, object_mappings=[user_mapping(scoping_filter=[
+        schema_task('scope again', include_schema=True, **dict(job, object_mappings=[user_mapping(scoping_filter=[
             [{'attribute': 'DEPARTMENT', 'operator': 'equals', 'values': 'Sales'}]])])),
     ))
     scoped = ok(run, 'scope')
@@ -160,6 +160,8 @@ def test_scoping_filter_added_and_removed_purge_and_disabled_warning(run_playboo
     assert any('SkipOutOfScopeDeletions' in warning for warning in run.result('scope')['result'].get('warnings', []))
     assert scoped['object_mappings'][0]['scoping_filter'] == [[{'attribute': 'department', 'operator': 'EQUALS', 'values': ['Sales']}]]
     assert ok(run, 'scope again')['changed'] is False
+    whole = ok(run, 'scope again')['schema']
+    assert len(whole['directories']) == 2 and whole['synchronization_rules'][0]['object_mappings']
     assert len(schema_writes(emulator, seq)) == 1
     stored = read_schema(emulator, sp_id)
     users = [m for m in stored['synchronizationRules'][0]['objectMappings'] if m['sourceObjectName'] == USER][0]
@@ -224,8 +226,12 @@ def test_backup_then_restore_and_reset(run_playbook, emulator, tmp_path):
     seq = last_seq(emulator)
     preview = ok(run_playbook(playbook(schema_task('preview reset', **dict(job, state='reset'))), check=True), 'preview reset')
     assert preview['changed'] is True and schema_writes(emulator, seq) == []
-    run = run_playbook(playbook(schema_task('reset', **dict(job, state='reset')), schema_task('reset again', **dict(job, state='reset'))))
+    run = run_playbook(playbook(schema_task('reset', backup=True, **dict(job, state='reset')),
+                                schema_task('reset again', backup=True, **dict(job, state='reset'))))
     assert ok(run, 'reset')['changed'] is True
+    # By default the backup goes to backup/ next to the playbook; nothing is saved when nothing is written.
+    assert os.path.dirname(ok(run, 'reset')['backup_file']) == str(tmp_path / 'backup')
+    assert ok(run, 'reset again')['backup_file'] is None
     assert ok(run, 'reset again')['changed'] is False
     assert [write.split(' ')[0] for write in schema_writes(emulator, seq)] == ['DELETE']
     assert read_schema(emulator, sp_id)['synchronizationRules'] == original['synchronizationRules']
