@@ -166,6 +166,31 @@ def canonical_expression(text):
     return ''.join(parts)
 
 
+def syntax_position(text):
+    """Where the expression's brackets, quotes or parentheses fail to balance, as ``position N (1-based): reason``;
+    None when they balance. Graph's parseExpression documents no position in its answer
+    (https://learn.microsoft.com/graph/api/resources/synchronization-parseexpressionresponse), so this locates the
+    commonest syntax errors for the message."""
+    try:
+        tokens = expression_tokens(text)
+    except ExpressionSyntax as error:
+        start = int(str(error).split('position ')[1].split(' ')[0])
+        return 'position %d: %s' % (start + 1, str(error).split(' that starts')[0] + ' is not closed')
+    index, opened = 0, []
+    for kind, value in tokens:
+        index = text.find(value if kind in ('punct', 'word') else ('"' if kind == 'string' else '['), index)
+        if kind == 'punct' and value == '(':
+            opened.append(index)
+        elif kind == 'punct' and value == ')':
+            if not opened:
+                return 'position %d: ")" closes nothing' % (index + 1)
+            opened.pop()
+        index += len(value) if kind in ('punct', 'word') else len(value) + 2
+    if opened:
+        return 'position %d: "(" is not closed' % (opened[-1] + 1)
+    return None
+
+
 def _unescape(raw):
     out, index = [], 0
     while index < len(raw):
@@ -925,8 +950,10 @@ def _parse(client, path, expression, test_input, label, target):
         raise TaskFailure('object mapping %s, target %s: Graph refused the expression %s: %s. Nothing was written.'
                           % (label, target, expression, error.message or error.code), error=error.to_result())
     if not response.get('parsingSucceeded'):
-        raise TaskFailure('object mapping %s, target %s: the expression %s does not parse: %s. Nothing was written.'
-                          % (label, target, expression, parse_failure(response) or 'Graph gave no reason'),
+        reason = parse_failure(response) or 'Graph gave no reason'
+        position = None if ' (at ' in reason else syntax_position(expression)
+        raise TaskFailure('object mapping %s, target %s: the expression %s does not parse: %s%s. Nothing was written.'
+                          % (label, target, expression, reason, ' (%s)' % position if position else ''),
                           parse_error=response.get('error'))
     return response
 

@@ -133,6 +133,8 @@ def test_invalid_expression_failing_test_and_unknown_attributes_are_refused_with
 
     syntax = failed(run, 'syntax')['msg']
     assert 'User -> %s' % SCIM_USER in syntax and EMPLOYEE_NUMBER in syntax and 'does not parse' in syntax
+    # Graph's position when its answer has one, else where the parentheses fail to balance.
+    assert ' (at ' in syntax or '(position 8: "(" is not closed)' in syntax
     assert 'does not parse' in failed(run, 'unknown function')['msg']
     test = failed(run, 'failing test')
     assert "expected \"e-1042\"" in test['msg'] and '"E-1042"' in test['msg'] and 'employeeId' in test['msg']

@@ -25,6 +25,7 @@ from ansible_collections.entra.provisioning.plugins.module_utils._sync_schema im
     source_from_expression,
     source_to_graph,
     source_to_option,
+    syntax_position,
     test_input_object as make_test_input,
 )
 from ansible_collections.entra.provisioning.plugins.module_utils._task import TaskFailure
@@ -112,6 +113,18 @@ def test_canonical_expression_ignores_whitespace_outside_strings_and_brackets():
     assert canonical_expression('Join(" ", [a])') != canonical_expression('Join("  ", [a])')
     assert canonical_expression('Replace([x], "\\"", , , "_", , )') == 'Replace([x],"\\"",,,"_",,)'
     assert canonical_expression('IIF([a] = "1", "x", "y")') == canonical_expression('IIF([a]="1","x","y")')
+
+
+@pytest.mark.parametrize('expression, position', [
+    ('ToUpper([employeeId]', 'position 8: "(" is not closed'),
+    ('ToUpper([employeeId]))', 'position 22: ")" closes nothing'),
+    ('Join(" , [a])', 'position 6: the string is not closed'),
+    ('ToUpper([emp', 'position 9: the attribute reference is not closed'),
+    ('IIF([a]="(", "x", "y")', None),
+    ('Replace([x], "\\"", , , "_", , )', None),
+])
+def test_syntax_position_locates_unbalanced_quotes_brackets_and_parentheses(expression, position):
+    assert syntax_position(expression) == position
 
 
 def test_bare_attribute_and_string_expressions_are_sources_and_constants():
