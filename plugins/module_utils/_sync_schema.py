@@ -110,7 +110,12 @@ MODULE_SPEC = module_spec(
 # --- expressions --------------------------------------------------------------------------------------------------
 
 class ExpressionSyntax(ValueError):
-    """Text this module cannot even split into tokens (an open string or attribute reference)."""
+    """Text this module cannot even split into tokens (an open string or attribute reference); ``position`` is 0-based."""
+
+    def __init__(self, what, position):
+        super(ExpressionSyntax, self).__init__('%s that starts at position %d is not closed' % (what, position))
+        self.what = what
+        self.position = position
 
 
 def expression_tokens(text):
@@ -129,13 +134,13 @@ def expression_tokens(text):
             while end < size and text[end] != '"':
                 end += 2 if text[end] == '\\' else 1
             if end >= size:
-                raise ExpressionSyntax('the string that starts at position %d has no closing quote' % index)
+                raise ExpressionSyntax('the string', index)
             tokens.append(('string', text[index + 1:end]))
             index = end + 1
         elif char == '[':
             end = text.find(']', index)
             if end < 0:
-                raise ExpressionSyntax('the attribute reference that starts at position %d has no closing "]"' % index)
+                raise ExpressionSyntax('the attribute reference', index)
             tokens.append(('attribute', text[index + 1:end]))
             index = end + 1
         elif char in '(),':
@@ -174,8 +179,7 @@ def syntax_position(text):
     try:
         tokens = expression_tokens(text)
     except ExpressionSyntax as error:
-        start = int(str(error).split('position ')[1].split(' ')[0])
-        return 'position %d: %s' % (start + 1, str(error).split(' that starts')[0] + ' is not closed')
+        return 'position %d: %s is not closed' % (error.position + 1, error.what)
     index, opened = 0, []
     for kind, value in tokens:
         index = text.find(value if kind in ('punct', 'word') else ('"' if kind == 'string' else '['), index)
