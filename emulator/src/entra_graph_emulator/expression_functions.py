@@ -155,8 +155,11 @@ def replace(call):
 
 
 def switch(call):
-    """Switch: case-sensitive comparison of source with each key (the page's note)."""
-    source = text(call.value("source"))
+    """Switch: case-sensitive comparison of source with each key (the page's note); a null source
+    matches the key "" ("Use the function Switch to check for empty or null values":
+    Switch([BusinessTitle],[BusinessTitle],"","N/A"),
+    https://learn.microsoft.com/entra/identity/app-provisioning/hr-user-creation-issues)."""
+    source = text(call.value("source")) or ""
     pairs = call.nodes("switchValue")
     for index in range(0, len(pairs) - 1, 2):
         if text(call.evaluate(pairs[index])) == source:

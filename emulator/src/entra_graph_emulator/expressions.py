@@ -82,11 +82,19 @@ _EXTRA_FORMS = {"FormatDateTime": ("source", "dateTimeStyles?", "inputFormat", "
 _MINIMUM_ARGUMENTS = {"SelectUniqueValue": 2}
 
 
+def _load_graph_functions():
+    with open(_FUNCTIONS_FILE, encoding="utf-8") as handle:
+        return json.load(handle)["value"]
+
+
+# The attributeMappingFunctionSchema list schema/functions answers (data/schema-functions.json).
+GRAPH_FUNCTIONS = _load_graph_functions()
+
+
 def load_signatures(graph_functions=None):
     """name -> tuple of alternative signatures (each a tuple of Parameter)."""
     if graph_functions is None:
-        with open(_FUNCTIONS_FILE, encoding="utf-8") as handle:
-            graph_functions = json.load(handle)["value"]
+        graph_functions = GRAPH_FUNCTIONS
     signatures = {name: (tuple(_p(spec) for spec in specs),) for name, specs in _DOCUMENTED.items()}
     for function in graph_functions:
         signatures[function["name"]] = (tuple(Parameter(parameter["name"], bool(parameter.get("required")),

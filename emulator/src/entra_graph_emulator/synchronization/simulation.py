@@ -322,6 +322,16 @@ class JobRuntime:
             return
         self._queue(now, environment)
 
+    def schema_changed(self, now, environment):
+        """"A new initial cycle is triggered because of a change in attribute mappings or scoping filters.
+        This action also clears any stored watermark and causes all source objects to be evaluated again."
+        (https://learn.microsoft.com/entra/identity/app-provisioning/how-provisioning-works#incremental-cycles).
+        A running job is queued again like a Watermark restart; docs are silent on paused and never-started
+        jobs: we chose to leave their schedule alone (their next cycle, once started, is the initial one)."""
+        self.initial_cycle_pending = True
+        if self.schedule_state == SCHEDULE_ACTIVE and not self.in_quarantine:
+            self._queue(now, environment)
+
     def force_quarantine(self, now, failure, environment):
         """Put the job in quarantine now; later attempts keep failing until start or restart lifts it."""
         self.forced_failure = failure
