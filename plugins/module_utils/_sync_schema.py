@@ -863,8 +863,9 @@ def run_synchronization_schema(task):
 
 def apply_object_mappings(task, client, path, current, desired):
     plan = plan_schema(current, desired)
-    trees = parse_expressions(client, path, plan.expressions)
-    run_expression_tests(client, path, plan.tests)
+    # A test's answer carries the parsed tree too: an expression with tests is not parsed a second time.
+    trees = run_expression_tests(client, path, plan.tests)
+    trees.update(parse_expressions(client, path, [item for item in plan.expressions if canonical_expression(item[2]) not in trees]))
     plan = plan_schema(current, desired, trees)
     result = dict(changed=plan.changed, changes=plan.changes, backup_file=None,
                   diff=schema_diff(plan.changes))
@@ -968,10 +969,15 @@ def _parse(client, path, expression, test_input, label, target):
 
 
 def run_expression_tests(client, path, tests):
-    """Evaluate each test with parseExpression; fails, before any write, naming the mapping, input, expected and actual."""
+    """Evaluate each test with parseExpression; fails, before any write, naming the mapping, input, expected and actual.
+    Returns the parsed trees Graph sent along, as ``parse_expressions`` does."""
+    trees = {}
     for label, target, expression, cases in tests:
         for number, case in enumerate(cases):
             response = _parse(client, path, expression, test_input_object(case.get('input')), label, target)
+            tree = normalise_source(response.get('parsedExpression'))
+            if tree is not None:
+                trees.setdefault(canonical_expression(expression), tree)
             expected = expected_values(case.get('expect'))
             where = 'object mapping %s, target %s: tests[%d] (input %s)' % (label, target, number, json.dumps(case.get('input'), sort_keys=True))
             if not response.get('evaluationSucceeded'):
@@ -982,6 +988,7 @@ def run_expression_tests(client, path, tests):
                 raise TaskFailure('%s: %s evaluates to %s, expected %s. Nothing was written.'
                                   % (where, expression, _show(actual), _show(expected)),
                                   test=dict(object_mapping=label, target=target, input=case.get('input'), expected=expected, actual=actual))
+    return trees
 
 
 def _show(values):
