@@ -41,9 +41,9 @@ from ansible_collections.entra.provisioning.plugins.module_utils._convert import
 from ansible_collections.entra.provisioning.plugins.module_utils._graph_errors import GraphError, GraphNotFound
 from ansible_collections.entra.provisioning.plugins.module_utils._sync_job import (
     JOB_ADDRESS_OPTIONS,
-    JOB_ADDRESS_RULES,
     JobAddress,
     check_job_template,
+    job_path,
     read_job,
 )
 from ansible_collections.entra.provisioning.plugins.module_utils._task import TaskFailure, module_spec
@@ -103,7 +103,9 @@ MODULE_SPEC = module_spec(
         state=dict(type='str', default='present', choices=['present', 'reset']),
         include_schema=dict(type='bool', default=False),
     ),
-    **JOB_ADDRESS_RULES
+    mutually_exclusive=[('service_principal_id', 'application_id')],
+    # template_id or job_id is required too, except in check mode for a service principal not created yet (JobAddress).
+    required_one_of=[('service_principal_id', 'application_id')],
 )
 
 
@@ -833,9 +835,13 @@ def parse_failure(response):
 # --- acting ---------------------------------------------------------------------------------------------------------
 
 def run_synchronization_schema(task):
+    address = JobAddress(task.params, check_mode=task.check_mode)
     desired = DesiredSchema(task.params)
-    address = JobAddress(task.params)
     restore = load_backup(desired.restore_from) if desired.restore_from else None
+    if address.planned_parent:
+        # Check mode for a service principal not created yet (service_principal_id null, as synchronization_job
+        # accepts it): the options are checked as a real run would, and nothing is read.
+        return dict(changed=False, changes=[], object_mappings=[], backup_file=None)
     client = task.client()
 
     job = read_job(client, address, address.jobs_path, task.warn)
@@ -845,7 +851,7 @@ def run_synchronization_schema(task):
         raise TaskFailure('%s %s has no job of template %s: create the job first with entra.provisioning.synchronization_job.'
                           % (address.parent_option, address.parent_id, address.template_id))
     check_job_template(job, address)
-    path = '%s/%s/schema' % (address.jobs_path, job['id'])
+    path = job_path(address.jobs_path, job['id']) + '/schema'
     current = client.get(path)
 
     if desired.state == 'reset':

@@ -46,3 +46,14 @@ def test_bad_input_fails_before_any_request(run, args, message):
     result = run(**args)
     assert result['failed'] is True and result.get('changed', False) is False
     assert message in result['msg']
+
+
+def test_check_mode_for_a_service_principal_not_created_yet_checks_the_options_only(run_main):
+    result = run_main(synchronization_schema, service_principal_id=None, _ansible_check_mode=True,
+                      object_mappings=mappings(source='mail'))
+    assert result.get('failed') is not True, result
+    assert result['changed'] is False and result['changes'] == []
+    bad = run_main(synchronization_schema, service_principal_id=None, _ansible_check_mode=True,
+                   object_mappings=mappings(source='mail', state='absent'))
+    assert bad['failed'] is True and 'state=absent removes the mapping' in bad['msg']
+
