@@ -372,3 +372,12 @@ def test_object_mappings_are_applied_before_the_job_starts_and_not_again(provisi
     assert again.rc == 0, again
     assert role_result(again)['changed'] is False and role_result(again)['actions']['schema'] == []
     assert [write for write in graph_writes(fresh_emulator.requests_log()) if not write.endswith('/parseExpression')] == []
+
+
+def test_bad_object_mappings_fail_the_input_check_before_any_write(provision, fresh_emulator, tenant):
+    bad = MAPPINGS_PLAYBOOK.replace('operator: EQUALS', 'operator: LIKE')
+    run = provision(playbook=bad)
+    assert run.rc != 0
+    assert 'Input check failed for application_provisioning_object_mappings' in run.output, run.output[-3000:]
+    assert graph_writes(fresh_emulator.requests_log()) == []
+    assert tenant.census(NAME) == ([], [], [])
