@@ -56,4 +56,3 @@ def test_check_mode_for_a_service_principal_not_created_yet_checks_the_options_o
     bad = run_main(synchronization_schema, service_principal_id=None, _ansible_check_mode=True,
                    object_mappings=mappings(source='mail', state='absent'))
     assert bad['failed'] is True and 'state=absent removes the mapping' in bad['msg']
-
