@@ -30,15 +30,17 @@ INSTANTIATE = ("Application.ReadWrite.OwnedBy", "Application.ReadWrite.All", "Di
 # §5.1 "list application templates": any valid token.
 APPLICATION_TEMPLATES_READ = ANY_VALID_TOKEN
 
-# Reading applications and service principals (D1:serviceprincipal-list, D1:application-list
-# permission tables; not in the note, which covers synchronization only).
+# Reading applications and service principals: the Application rows of the permission tables of
+# https://learn.microsoft.com/graph/api/serviceprincipal-list, .../serviceprincipal-get,
+# .../application-list and .../application-get (Directory.ReadWrite.All is not listed there).
 DIRECTORY_READ = (
-    "Application.Read.All", "Application.ReadWrite.All", "Application.ReadWrite.OwnedBy",
-    "Directory.Read.All", "Directory.ReadWrite.All",
+    "Application.Read.All", "Application.ReadWrite.All", "Application.ReadWrite.OwnedBy", "Directory.Read.All",
 )
 
-# Deleting applications and service principals (D1:application-delete, D1:serviceprincipal-delete).
-DIRECTORY_WRITE = ("Application.ReadWrite.All", "Application.ReadWrite.OwnedBy", "Directory.ReadWrite.All")
+# Deleting applications and service principals: https://learn.microsoft.com/graph/api/application-delete and
+# .../serviceprincipal-delete (Application rows). application-delete also lists
+# AgentIdentityBlueprint.DeleteRestore.All, for agent identity blueprints, which the emulator does not model.
+DIRECTORY_WRITE = ("Application.ReadWrite.All", "Application.ReadWrite.OwnedBy")
 
 # Every role some route checks (apps may still be registered with other roles).
 KNOWN_ROLES = frozenset(
