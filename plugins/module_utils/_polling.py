@@ -6,7 +6,7 @@
 
 """Waiting for Graph to reach a state: one polling loop with backoff, for every module that waits.
 
-Microsoft advises polling every 5-10 s for new objects (graph-sync-api.md §4.4); the loop starts at 1 s so that a
+Microsoft advises polling every 5-10 s for new objects (docs/graph-behaviour.md §3.6); the loop starts at 1 s so that a
 quick change is seen quickly, and doubles up to 10 s.
 """
 
