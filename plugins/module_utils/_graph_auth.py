@@ -49,7 +49,9 @@ _PEM_BLOCK = re.compile(r'-----BEGIN ([A-Z ]+)-----\s.*?-----END \1-----', re.DO
 # Version 2: one MSAL token cache per credential fingerprint. A version 1 file (keyed by client id only) is ignored.
 _CACHE_VERSION = 2
 # MSAL treats an access token as expired 5 minutes before its expiry, and refreshes it once past its refresh_on
-# (msal application.py, _acquire_token_silent_from_cache_and_possibly_refresh_it): the fast path does the same.
+# (_acquire_token_silent_from_cache_and_possibly_refresh_it in
+# https://github.com/AzureAD/microsoft-authentication-library-for-python/blob/dev/msal/application.py): the fast path
+# does the same.
 EXPIRY_MARGIN_SECONDS = 300
 # The token service answers these when it is throttling or unavailable; a token request changes nothing, so it is
 # always safe to send again ("temporarily_unavailable ... Retry the request",
