@@ -111,7 +111,7 @@ options:
       - Whether to keep access tokens in a file cache shared by the tasks of a run, and by later runs until the
         tokens expire. With the cache, a playbook asks the token service once; without it, once per task.
       - The cache never holds client secrets or certificates, only access tokens and public discovery documents.
-      - Cached tokens are kept per credential (by a one-way fingerprint of the secret, certificate or federated token):
+      - Cached tokens are kept per credential (by a one-way fingerprint of the secret, certificate or federated token), so
         a rotated, revoked or wrong secret never gets a token cached for another one.
     type: bool
     default: true
