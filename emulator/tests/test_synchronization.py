@@ -1,5 +1,7 @@
 """The emulator's synchronization routes, driven in-process through the real router and permission checks.
 
+Names in brackets, like [restart], are public pages listed in docs/synchronization.md#sources.
+
 Each test builds its own emulator (no network): requests go through ``EmulatorServer.serve_graph``
 with the token's claims, control calls through ``EmulatorServer.handle``. The HTTPS path is covered
 in test_synchronization_https.py.
@@ -171,7 +173,7 @@ def test_non_gallery_application_gets_the_scim_templates(graph):
     scim = templates["scim"]
     assert scim["factoryTag"] == "CustomSCIM" and scim["default"] is True
     assert [template["id"] for template in reply.body["value"] if template["default"]] == ["scim"]
-    # The list includes each template's schema, with the template schema id form of AWS-SSO.
+    # The list includes each template's schema, with the template schema id form of the [AWS SSO walkthrough].
     assert scim["schema"]["id"] == "scim." + "0" * 32
     rule = scim["schema"]["synchronizationRules"][0]
     assert rule["targetDirectoryName"] == "customappsso"
@@ -770,130 +772,6 @@ def test_provision_on_demand_checks_rule_and_credentials(graph):
     assert graph.post(path, unknown_rule).status == 400
     assert graph.post(path, {"parameters": []}).status == 400
     assert graph.post(path, {"parameters": [{"ruleId": "x", "subjects": [{"objectId": "1", "kind": "User"}]}]}).status == 400
-
-
-# -- schema -------------------------------------------------------------------------------
-
-def test_job_schema_get_put_patch_delete(graph):
-    sp_id, job_id = configured_job(graph)
-    path = sync(sp_id, "/jobs/%s/schema" % job_id)
-    original = graph.get(path).body
-    assert original["id"] == job_id
-    assert original["@odata.context"].endswith("/synchronization/jobs('%s')/schema/$entity" % job_id)
-    template_rules = graph.get(sync(sp_id, "/templates/scim")).body["schema"]["synchronizationRules"]
-    assert original["synchronizationRules"] == template_rules
-
-    example = shared_example("schema-update.request.json")
-    reply = graph.put(path, example)
-    assert reply.status == 204 and reply.raw == b""
-    replaced = graph.get(path).body
-    assert replaced["synchronizationRules"] == example["synchronizationRules"]
-    assert replaced["directories"] == example["directories"]
-    assert replaced["version"] != original["version"]
-
-    # PUT replaces the whole schema: what is not sent is erased.
-    graph.put(path, {"synchronizationRules": example["synchronizationRules"]})
-    assert graph.get(path).body["directories"] == []
-
-    patched = graph.call("PATCH", path, original)
-    assert patched.status == 204
-    assert graph.get(path).body["synchronizationRules"] == template_rules
-
-    graph.put(path, example)
-    assert graph.delete(path).status == 204
-    reset = graph.get(path).body
-    assert reset["synchronizationRules"] == template_rules and reset["id"] == job_id
-    # Other jobs on the same template keep the template's schema.
-    other = new_job(graph, sp_id)["id"]
-    assert graph.get(sync(sp_id, "/jobs/%s/schema" % other)).body["synchronizationRules"] == template_rules
-
-
-def test_schema_patch_can_behave_like_the_service(graph):
-    sp_id, job_id = configured_job(graph)
-    graph.control("PATCH", "/synchronization/settings", {"schema_patch": "reject"})
-    reply = graph.call("PATCH", sync(sp_id, "/jobs/%s/schema" % job_id), {"synchronizationRules": []})
-    assert reply.status == 404 and reply.error_code == "UnknownError" and "syncfabric" in reply.message
-    assert graph.put(sync(sp_id, "/jobs/%s/schema" % job_id), {"synchronizationRules": []}).status == 204
-
-
-@pytest.mark.parametrize("body, needle", [
-    ({"synchronizationRules": [{"name": "R", "priority": "high"}]}, "synchronizationRules[0].priority"),
-    ({"synchronizationRules": [{"objectMappings": [{"flowTypes": "Add, Teleport"}]}]}, "Teleport"),
-    ({"rules": []}, "'rules'"),
-    ({"directories": [{"objects": [{"attributes": [{"type": "Colour"}]}]}]}, "Colour"),
-    ({"synchronizationRules": {}}, "synchronizationRules"),
-])
-def test_schema_put_checks_the_body(graph, body, needle):
-    sp_id, job_id = configured_job(graph)
-    reply = graph.put(sync(sp_id, "/jobs/%s/schema" % job_id), body)
-    assert reply.status == 400 and needle in reply.message
-
-
-def test_documented_full_schema_is_accepted(graph):
-    sp_id, job_id = configured_job(graph)
-    with open(os.path.join(SYNC_DATA, "schema-full.salesforce.json"), encoding="utf-8") as handle:
-        salesforce = json.load(handle)
-    assert graph.put(sync(sp_id, "/jobs/%s/schema" % job_id), salesforce).status == 204
-    assert graph.put(sync(sp_id, "/jobs/%s/schema" % job_id), shared_example("schema-get.response.json")).status == 204
-
-
-def test_template_schema_is_updated_on_the_application_only(graph):
-    sp_id, app_id = graph.instantiate_pair()
-    example = shared_example("schema-update.request.json")
-    assert graph.put(sync(sp_id, "/templates/scim/schema"), example).status == 405
-    app_path = "/applications/%s/synchronization/templates/scim/schema" % app_id
-    assert graph.put(app_path, example).status == 204
-    assert graph.get(sync(sp_id, "/templates/scim/schema")).body["synchronizationRules"] == example["synchronizationRules"]
-    # New jobs start from the updated template schema.
-    job_id = new_job(graph, sp_id)["id"]
-    assert graph.get(sync(sp_id, "/jobs/%s/schema" % job_id)).body["synchronizationRules"] == example["synchronizationRules"]
-    assert graph.delete(app_path).status == 204
-    assert graph.get(sync(sp_id, "/templates/scim/schema")).body["synchronizationRules"][0]["name"] == "USERGROUP_OUTBOUND_USERGROUP"
-
-
-def test_schema_helpers(graph):
-    sp_id, job_id = configured_job(graph)
-    schema = sync(sp_id, "/jobs/%s/schema" % job_id)
-    functions = graph.get(schema + "/functions()").body["value"]
-    assert len(functions) == 14 and functions[0]["name"] == "Append"
-    assert [operator["name"] for operator in graph.get(schema + "/filterOperators()").body["value"]][:2] == ["EQUALS", "IS FALSE"]
-    directories = graph.get(schema + "/directories").body["value"]
-    assert [directory["name"] for directory in directories] == ["Microsoft Entra ID", "customappsso"]
-    discovered = graph.post(schema + "/directories/%s/discover" % directories[1]["id"])
-    assert discovered.status == 200 and DOC_TIME.match(discovered.body["discoveryDateTime"])
-    assert graph.get(schema + "/directories/nope").status == 404
-
-
-def test_parse_expression_matches_the_documented_example(graph):
-    sp_id, job_id = configured_job(graph)
-    reply = graph.post(sync(sp_id, "/jobs/%s/schema/parseExpression" % job_id), shared_example("schema-parseexpression.request.json"))
-    assert reply.status == 200
-    assert reply.body == shared_example("schema-parseexpression.response.json")
-    broken = graph.post(sync(sp_id, "/jobs/%s/schema/parseExpression" % job_id), {"expression": "Teleport([x])"})
-    assert broken.status == 200 and broken.body["parsingSucceeded"] is False
-
-
-def test_expression_parser_reproduces_the_documented_schema_sources():
-    with open(os.path.join(SYNC_DATA, "schema-full.salesforce.json"), encoding="utf-8") as handle:
-        schema = json.load(handle)
-    sources = []
-    for rule in schema["synchronizationRules"]:
-        for mapping in rule["objectMappings"]:
-            sources += [item["source"] for item in mapping["attributeMappings"] if item["source"] and item["source"]["type"] == "Function"]
-    assert len(sources) >= 4
-    for source in sources:
-        assert synchronization.parse_expression(source["expression"]) == source
-
-
-@pytest.mark.parametrize("expression, properties, expected", [
-    ('Join(" ", [givenName], [surname])', {"givenName": "Ada", "surname": "Lovelace"}, ["Ada Lovelace"]),
-    ('Switch([IsSoftDeleted], , "False", "True", "True", "False")', {"IsSoftDeleted": "False"}, ["True"]),
-    ("Mid([userPrincipalName], 1, 3)", {"userPrincipalName": "ada@contoso.com"}, ["ada"]),
-    ('ToLower(Append([a], "X"))', {"a": "b"}, ["bx"]),
-    ('Coalesce([a], [b], "none")', {"b": "B"}, ["B"]),
-])
-def test_expression_evaluation(expression, properties, expected):
-    assert synchronization.evaluate_expression(synchronization.parse_expression(expression), properties) == expected
 
 
 # -- application templates: update and create (documented, not used by the collection) ---------------------------------------

@@ -107,7 +107,7 @@ def test_quarantine_back_off_doubles_up_to_a_day_then_disables_after_four_weeks(
     runtime.advance(at(CYCLE), failing())
     first = status(runtime, at(CYCLE))["quarantine"]
     assert first["seriesCount"] == 1
-    # AWS-SSO: nextAttempt five minutes after currentBegan.
+    # [AWS SSO walkthrough]: nextAttempt five minutes after currentBegan.
     assert first["nextAttempt"] == simulation.format_time(at(CYCLE + 300))
     runtime.advance(at(CYCLE + 300), failing())
     second = status(runtime, at(CYCLE + 300))["quarantine"]

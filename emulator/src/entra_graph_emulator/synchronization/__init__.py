@@ -12,7 +12,8 @@ evaluated lazily whenever they are read or changed, so reads stay O(1) per job.
 
 The modules, from the bottom up:
 
-- ``datafiles``: the data folder; ``expressions``: attribute-mapping expressions (parse, evaluate);
+- ``datafiles``: the data folder (the expression language, ``..expressions``, and the schema checks,
+  ``..schema_validation``, are pure sibling modules);
 - ``credentials``: the secret vocabulary and the simulated targets that judge credentials;
 - ``template_catalog``: synchronization templates and their schemas, loaded once;
 - ``simulation``: a job's provisioning cycles on the emulator's clock;
@@ -41,8 +42,6 @@ from . import schema
 from . import secrets
 from . import templates
 from .datafiles import DATA_DIR
-from .expressions import evaluate_expression
-from .expressions import parse_expression
 from .hooks import on_reset
 from .hooks import on_service_principal_created
 from .hooks import on_service_principal_deleted
@@ -50,8 +49,8 @@ from .hooks import seed_job
 from .state import service
 
 __all__ = [
-    "CONTROL_ROUTES", "DATA_DIR", "ROUTES", "evaluate_expression", "on_reset", "on_service_principal_created",
-    "on_service_principal_deleted", "parse_expression", "seed_job", "service",
+    "CONTROL_ROUTES", "DATA_DIR", "ROUTES", "on_reset", "on_service_principal_created",
+    "on_service_principal_deleted", "seed_job", "service",
 ]
 
 _SP_ROOT = "/servicePrincipals/{sp_id}/synchronization"

@@ -5,20 +5,18 @@ Names in brackets, like [schema resource], are public pages listed in docs/synch
 """
 
 import json
-import re
 import uuid
 
 from . import simulation
+from .. import expressions
+from .. import schema_validation
 from ..framework import GraphHttpError
 from ..framework import json_response
 from ..framework import no_content
 from .bodies import checked_action
 from .bodies import checked_entity
-from .expressions import ExpressionError
-from .expressions import documented_functions
-from .expressions import evaluate_expression
-from .expressions import parse_expression
 from .state import advance_job
+from .state import cycle_environment
 from .state import find_job
 from .state import find_root
 from .state import find_template
@@ -69,12 +67,34 @@ def get_schema(request):
                                            odata_context(request, root, "templates('%s')/schema/$entity" % template_id)))
 
 
+def _patch_not_found(request):
+    """PATCH on a schema: the service answers 404 with syncfabric's routing message; the SDKs generate
+    PATCH from the metadata (https://github.com/microsoftgraph/msgraph-sdk-python/issues/820,
+    https://github.com/microsoftgraph/msgraph-metadata/issues/676,
+    https://github.com/microsoftgraph/msgraph-sdk-powershell/issues/1134)."""
+    return GraphHttpError(404, "UnknownError", json.dumps({"Message": "No HTTP resource was found that matches the request URI "
+                                                           "'https://syncfabric.windowsazure.com/api%s?api-version=2.0'." % request.path}))
+
+
+def _check_meaning(body):
+    """400 naming every problem beyond the shape (schema_validation.py); docs are silent on the error's
+    code and wording: we chose BadRequest, the first problem as the message, all of them as details."""
+    problems = schema_validation.schema_problems(body)
+    if problems:
+        raise GraphHttpError(400, "BadRequest", problems[0].message, details=[problem.to_detail() for problem in problems])
+
+
+def _schema_changed(store, root, job, now):
+    """Any change of a job's schema restarts its simulated service (simulation.JobRuntime.schema_changed)."""
+    job.schema_version = _new_schema_version(now)
+    job.runtime.schema_changed(now, cycle_environment(store, root.state, job))
+
+
 def put_schema(request):
-    if request.method == "PATCH" and service(request.store).settings.schema_patch == "reject":
-        # What the service was observed to answer ([msgraph-sdk-python#820] and others, [observed errors]).
-        raise GraphHttpError(404, "UnknownError", json.dumps({"Message": "No HTTP resource was found that matches the request URI "
-                                                              "'https://syncfabric.windowsazure.com/api%s?api-version=2.0'." % request.path}))
+    if request.method == "PATCH" and service(request.store).settings.schema_patch != "accept":
+        raise _patch_not_found(request)
     body = checked_entity(request, "synchronizationSchema")
+    _check_meaning(body)
     store = request.store
     with store.lock:
         root, job, template_id = _schema_target(request)
@@ -83,7 +103,7 @@ def put_schema(request):
         if job is not None:
             advance_job(store, root.state, job, now)
             job.schema = schema
-            job.schema_version = _new_schema_version(now)
+            _schema_changed(store, root, job, now)
         else:
             schema["version"] = _new_schema_version(now)
             root.state.templates[template_id] = root.state.templates[template_id].replace(schema=schema)
@@ -97,11 +117,12 @@ def delete_schema(request):
         root, job, template_id = _schema_target(request)
         now = request.clock.now()
         if job is not None:
+            advance_job(store, root.state, job, now)
             current = root.state.templates.get(job.template_id)
             if current is not None:
                 job.entry = current
             job.schema = None
-            job.schema_version = _new_schema_version(now)
+            _schema_changed(store, root, job, now)
         else:
             entry = root.state.templates[template_id]
             application_id = entry.template.get("applicationId")
@@ -122,33 +143,20 @@ def get_functions(request):
     with request.store.lock:
         _schema_target(request)
     return json_response({"@odata.context": "%s/$metadata#Collection(microsoft.graph.attributeMappingFunctionSchema)" % request.base_url,
-                          "value": documented_functions()})
+                          "value": expressions.GRAPH_FUNCTIONS})
 
 
 def parse_expression_action(request):
-    """schema/parseExpression ([parseExpression]; data/examples/schema-parseexpression.*.json)."""
+    """schema/parseExpression ([parseExpression]; data/examples/schema-parseexpression.*.json): parsed and
+    evaluated by expressions.py; the clock is the emulator's (Now())."""
     with request.store.lock:
         _schema_target(request)
     body = checked_action(request, "parseExpression", required=True)
     expression = body.get("expression")
     if not expression:
         raise GraphHttpError(400, "BadRequest", "The expression parameter is required.")
-    try:
-        parsed = parse_expression(expression)
-    except ExpressionError as exc:
-        # Docs are silent on a parse failure: we chose parsingSucceeded false with the reason in error.
-        return json_response({"error": {"code": "ExpressionParsingError", "message": str(exc)}, "evaluationSucceeded": False,
-                              "evaluationResult": None, "parsedExpression": None, "parsingSucceeded": False})
-    test_object = body.get("testInputObject")
-    result = {"error": None, "evaluationSucceeded": False, "evaluationResult": None, "parsedExpression": parsed, "parsingSucceeded": True}
-    if isinstance(test_object, dict):
-        properties = {item.get("key"): item.get("value") for item in test_object.get("properties") or []}
-        try:
-            result["evaluationResult"] = evaluate_expression(parsed, properties)
-            result["evaluationSucceeded"] = True
-        except (ExpressionError, ValueError, re.error) as exc:
-            result["error"] = {"code": "ExpressionEvaluationError", "message": str(exc)}
-    return json_response(result)
+    context = expressions.EvaluationContext(now=request.clock.now)
+    return json_response(expressions.parse_expression_response(expression, body.get("testInputObject"), context))
 
 
 def _directories(request):

@@ -10,8 +10,9 @@ Names in brackets, like [template resource], are public pages listed in docs/syn
 import json
 import re
 import threading
+import uuid
 
-from . import expressions
+from .. import expressions
 from . import simulation
 from .credentials import ALWAYS_MASKED_SECRET_KEYS
 from .credentials import SECRET_KEYS
@@ -108,12 +109,12 @@ class _Catalog:
         salesforce = load_json("schema-full.salesforce.json")
         aws_sso = load_json("schema.awssinglesignon.json")
         self.schemas = {
-            "scim": build_schema(compact["scim"], expressions.function_signatures()),
-            "azure2azure": build_schema(compact["azure2azure"], expressions.function_signatures()),
+            "scim": build_schema(compact["scim"]),
+            "azure2azure": build_schema(compact["azure2azure"]),
             "salesforce": {"version": salesforce.get("version"), "synchronizationRules": salesforce["synchronizationRules"],
                            "directories": salesforce["directories"]},
             "awssinglesignon": {"version": aws_sso.get("version"), "synchronizationRules": aws_sso["synchronizationRules"],
-                                "directories": aws_sso.get("directories", [])},
+                                "directories": aws_sso.get("directories") or _scim_directories_for(aws_sso, compact["scim"])},
             # The docs print these templates' schemas as {"directories": [], "synchronizationRules": []}.
             "empty": {"version": None, "synchronizationRules": [], "directories": []},
         }
@@ -193,7 +194,18 @@ _OBJECT_MAPPING_METADATA = (
 )
 
 
-def build_schema(compact, function_parameters):
+def _scim_directories_for(schema, scim):
+    """Directories for a SCIM gallery schema the docs print without them (AWS Single Sign-on,
+    templates-list.response.aws-sso.json): the SCIM table's Entra and SCIM directories under the names
+    its first rule uses. Docs are silent on their ids: we chose name-based UUIDs (stable across runs)."""
+    rule = schema["synchronizationRules"][0]
+    directories = []
+    for directory, name in zip(scim["directories"], (rule["sourceDirectoryName"], rule["targetDirectoryName"])):
+        directories.append(dict(directory, name=name, id=str(uuid.uuid5(uuid.NAMESPACE_URL, "%s/%s" % (rule["id"], name)))))
+    return build_schema({"directories": directories, "rules": []})["directories"]
+
+
+def build_schema(compact):
     """A synchronizationSchema from a compact table; shapes follow templates-list.response.aws-sso.json
     (mappings, metadata) and [SCIM template notes] (newer attribute definitions)."""
     directories = []
@@ -225,7 +237,7 @@ def build_schema(compact, function_parameters):
                 "targetObjectName": mapping["targetObjectName"],
                 "attributeMappings": [{
                     "defaultValue": None, "exportMissingReferences": False, "flowBehavior": "FlowWhenChanged", "flowType": "Always",
-                    "matchingPriority": priority, "targetAttributeName": target, "source": expressions.parse_expression(expression, function_parameters),
+                    "matchingPriority": priority, "targetAttributeName": target, "source": expressions.to_source(expressions.parse(expression)),
                 } for target, expression, priority in mapping["attributeMappings"]],
                 "metadata": [{"key": key, "value": value} for key, value in _OBJECT_MAPPING_METADATA],
             })
