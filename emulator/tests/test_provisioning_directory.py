@@ -222,19 +222,26 @@ def test_group_members_follow_their_users(graph):
 
 # -- accidental deletions ------------------------------------------------------------------------
 
-def threshold_job(graph):
+def threshold_job(graph, how="delete"):
     sp_id, job_id, ids = started_job(graph, users=4)
     secrets = [{"key": "BaseAddress", "value": "https://scim.contoso.test/scim/v2"}, {"key": "SecretToken", "value": "token-1"},
                {"key": "SyncNotificationSettings", "value": json.dumps({"Enabled": False, "DeleteThresholdEnabled": True, "DeleteThresholdValue": 2})}]
     assert graph.put(sync(sp_id, "/secrets"), {"value": secrets}).status == 204
     run_cycle(graph, sp_id, job_id)
     for user_id in ids[:3]:
-        assert graph.control("DELETE", "/directory/users/%s" % user_id).status == 204
+        if how == "delete":
+            assert graph.control("DELETE", "/directory/users/%s" % user_id).status == 204
+        elif how == "disable":
+            assert graph.control("PATCH", "/directory/users/%s" % user_id, {"accountEnabled": False}).status == 200
+        else:
+            assert graph.control("DELETE", "/directory/servicePrincipals/%s/assignments/%s" % (sp_id, user_id)).status == 204
     return sp_id, job_id, ids
 
 
-def test_too_many_deletes_stages_them_and_quarantines(graph):
-    sp_id, job_id, ids = threshold_job(graph)
+@pytest.mark.parametrize("how", ["delete", "disable", "unassign"])
+def test_too_many_deletes_stages_them_and_quarantines(graph, how):
+    # Deleted in the source, disabled, or out of scope: all count ([accidental deletions]).
+    sp_id, job_id, ids = threshold_job(graph, how)
     job = run_cycle(graph, sp_id, job_id)
     assert job["status"]["code"] == "Quarantine" and job["status"]["quarantine"]["reason"] == "TooManyDeletes"
     staged = logs(graph, "?$filter=provisioningAction eq 'stagedDelete'")["value"]
@@ -258,6 +265,15 @@ def test_restart_with_force_deletes_performs_them(graph):
     assert_counters_match(job, cycle_entries(graph, job))
     target = graph.control("GET", "/synchronization/servicePrincipals/%s/jobs/%s/target" % (sp_id, job_id)).body["value"]
     assert [record["source_id"] for record in target] == [ids[3]]
+
+
+def test_a_user_deleted_after_being_disabled_in_the_target_is_deleted(graph):
+    sp_id, job_id, ids = started_job(graph)
+    run_cycle(graph, sp_id, job_id)
+    graph.control("DELETE", "/directory/servicePrincipals/%s/assignments/%s" % (sp_id, ids[0]))
+    assert [entry["provisioningAction"] for entry in cycle_entries(graph, run_cycle(graph, sp_id, job_id))] == ["disable"]
+    graph.control("DELETE", "/directory/users/%s" % ids[0])
+    assert [entry["provisioningAction"] for entry in cycle_entries(graph, run_cycle(graph, sp_id, job_id))] == ["delete"]
 
 
 # -- provisionOnDemand ---------------------------------------------------------------------------

@@ -327,6 +327,10 @@ class CycleContext:
                          "matching %s was found in %s)" % (label, display, self.target_system, label, SOURCE_SYSTEM, label, self.target_system))
             elif wanted != old:
                 run.action = "disable" if old.get("active") == "True" and wanted.get("active") == "False" else "update"
+                if run.action == "disable":
+                    # Disables count towards the deletion threshold ("users aren't disabled or deleted ... unexpectedly",
+                    # [accidental deletions]).
+                    planned_deletes.append(run)
                 run.step("EntrySynchronizationUpdate", "matching", "success", "%s '%s' will be updated in %s" % (label, display, self.target_system))
             else:
                 return None
@@ -335,7 +339,7 @@ class CycleContext:
                             for name in names if old.get(name) != wanted.get(name)]
             run.planned = ("write", wanted)
             return run
-        if record is not None and not record.get("disabled"):
+        if record is not None and (obj is None or not record.get("disabled")):
             if object_type == "user" and obj is not None and self.skip_out_of_scope:
                 run.skip("EntrySynchronizationSkipped", "%s '%s' left the scope; SkipOutOfScopeDeletions keeps it unchanged in %s." % (
                     label, display, self.target_system))
@@ -447,10 +451,10 @@ def _processed(context, full):
 def _export_or_stage(context, run, staged, deletes, threshold):
     if run.planned is None:
         return
-    if staged and run.planned[0] == "deprovision":
-        run.action = "stagedDelete"
+    if staged and run.action in DEPROVISIONING_ACTIONS:
         run.skip("TooManyDeletes", "The %s was not %s: this cycle would delete %d objects, more than the accidental-deletion threshold of %d." % (
-            run.object_type, "deleted" if run.planned[1] == "delete" else "disabled", deletes, threshold))
+            run.object_type, "deleted" if run.action == "delete" else "disabled", deletes, threshold))
+        run.action = "stagedDelete"
         run.step("EntryExportStagedDelete", "export", "skipped", "The deletion of %s '%s' was staged" % (run.object_type.capitalize(), run.display),
                  {"SkipReason": "TooManyDeletes"})
         return
