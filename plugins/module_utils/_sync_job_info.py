@@ -157,7 +157,6 @@ def _quarantined_reason(job):
     return text + '.'
 
 
-
 def _failing_reason(job):
     text = 'The last cycle failed'
     error = _error_text(job.last_execution.get('error'))

@@ -30,8 +30,8 @@ attributes:
     support: full
     details:
       - Check mode reads the job, its schema and the users named by user principal name, sends nothing, and
-        returns in RV(subjects[].request) what would be sent. It reports C(changed=true): the requests would be sent,
-        and whether they would write to the target is known only once they are.
+        returns in RV(subjects[].request) what would be sent. It reports C(changed=true), because the requests would be
+        sent; whether they would write to the target is known only once they are.
   diff_mode:
     support: none
   idempotent:
