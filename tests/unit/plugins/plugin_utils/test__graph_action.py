@@ -61,7 +61,8 @@ def run_action(args, check_mode=False, diff=False, environment=None):
                            environment=environment or [])
     templar = SimpleNamespace(template=lambda value: value)
     connection = SimpleNamespace(_shell=SimpleNamespace(tmpdir='/nonexistent'))
-    action = EchoAction(task, connection, None, None, templar, None)
+    loader = SimpleNamespace(get_basedir=lambda: '/playbooks')
+    action = EchoAction(task, connection, None, loader, templar, None)
     return action.run(task_vars={})
 
 
