@@ -45,7 +45,8 @@ def test_info_module_process_reads_jobs_with_connection_options_from_the_environ
     assert result['changed'] is False
     assert [job['service_principal']['id'] for job in result['jobs']] == [sp_id]
     assert result['jobs'][0]['id'] and result['jobs'][0]['health']
-    assert result['invocation']['module_args']['client_secret'] == 'VALUE_SPECIFIED_IN_NO_LOG_PARAMETER'
+    # ansible-core 2.21 no longer echoes the module's arguments (invocation); where a core does, the secret is masked.
+    assert result.get('invocation', {}).get('module_args', {}).get('client_secret') in (None, 'VALUE_SPECIFIED_IN_NO_LOG_PARAMETER')
     assert fresh_emulator.connection_env()['AZURE_CLIENT_SECRET'] not in output
     assert fresh_emulator.writes() == []
     assert fresh_emulator.graph_requests()
