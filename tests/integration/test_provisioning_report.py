@@ -206,3 +206,36 @@ def test_the_report_shows_every_job_and_its_files_equal_the_facts(run_playbook, 
     names = [re.search(r'<td class="app" data-sort="([^"]*)"', text).group(1) for _, text in by_name]
     assert names == sorted((job['service_principal']['display_name'].lower() for job in with_template), reverse=True)
     assert 1 < len(names) < len(facts['jobs'])
+
+
+def test_every_csv_column_carries_its_own_field(run_playbook, tmp_path):
+    """The emulator's cycles import and export the same counts; a document with a different value in every field
+    shows that each CSV column is filled from its own field (the templates alone, no Graph)."""
+    role = os.path.join(os.path.dirname(TESTS_DIR), 'roles', 'provisioning_report')
+    job = dict(
+        service_principal=dict(id='sp-id', app_id='app-id', display_name='=Contoso "HR"'), id='scim.1', template_id='scim',
+        health='degraded', health_reason='reason', health_advice='advice', status_code='Active', schedule_state='Active',
+        last_cycle=dict(state='EntryLevelErrors', time_began='2026-01-01T00:00:00Z', time_ended='2026-01-01T00:01:00Z',
+                        count_imported=11, count_exported=7, count_escrowed=3, error=None),
+        last_successful_cycle_ended='2025-12-31T00:00:00Z', count_successive_complete_failures=0, quarantine=None,
+        error=None, admin_center_url='https://entra.microsoft.com/#view/x')
+    document = dict(generated_at='2026-01-02T00:00:00Z', tenant=dict(id='tenant-id', name=''), stale_after_hours=24.0,
+                    summary=dict(jobs=1), jobs=[job])
+    dest = str(tmp_path / 'out.csv')
+    play = json.dumps([{'hosts': 'localhost', 'gather_facts': False,
+                        'vars_files': [os.path.join(role, 'defaults', 'main.yml'), os.path.join(role, 'vars', 'main.yml')],
+                        'vars': {'__provisioning_report_document': document},
+                        'tasks': [{'name': 'CSV', 'ansible.builtin.template': {
+                            'src': os.path.join(role, 'templates', 'report.csv.j2'), 'dest': dest}}]}])
+
+    assert run_playbook(play).rc == 0
+
+    with open(dest, newline='') as handle:
+        rows = list(csv.DictReader(handle))
+    assert rows == [{
+        'generated_at': '2026-01-02T00:00:00Z', 'tenant_id': 'tenant-id', 'service_principal': '\'=Contoso "HR"',
+        'service_principal_id': 'sp-id', 'app_id': 'app-id', 'job_id': 'scim.1', 'template_id': 'scim', 'health': 'degraded',
+        'status_code': 'Active', 'schedule_state': 'Active', 'last_cycle_state': 'EntryLevelErrors',
+        'last_cycle_ended': '2026-01-01T00:01:00Z', 'count_imported': '11', 'count_exported': '7', 'count_escrowed': '3',
+        'last_successful_cycle_ended': '2025-12-31T00:00:00Z', 'health_reason': 'reason', 'health_advice': 'advice',
+        'admin_center_url': 'https://entra.microsoft.com/#view/x'}]
