@@ -5,8 +5,8 @@
 
 The emulator is seeded with a job in every state it can seed plus a service principal whose jobs cannot be read; the
 role writes the report; a synchronization_job_info task in the same play is the witness the CSV and the JSON must
-equal. Chromium opens the page from file:// with no network: a screenshot is kept under tests/output/report/ as a CI
-artefact, and --dump-dom shows what the page's script did (rows, filter, sort, ages).
+equal. Chromium opens the page from file:// with no network: a screenshot is kept under tests/output/report/ (or
+$ENTRA_TEST_OUTPUT/report/) as a CI artefact, and --dump-dom shows what the page's script did (rows, filter, sort, ages).
 """
 
 from __future__ import absolute_import, division, print_function
@@ -29,7 +29,9 @@ from entra_graph_emulator.seeding import JOB_STATES
 from playbook_tasks import ok, playbook
 
 TESTS_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-ARTEFACTS = os.path.join(TESTS_DIR, 'output', 'report')
+# CI artefacts: tests/output/report/ of this checkout, or of the directory ENTRA_TEST_OUTPUT names (tests/run.sh runs
+# the tests from a temporary copy of the collection, which is deleted at the end).
+ARTEFACTS = os.path.join(os.environ.get('ENTRA_TEST_OUTPUT') or os.path.join(TESTS_DIR, 'output'), 'report')
 ROLE = 'entra.provisioning.provisioning_report'
 ROLE_TASK = ROLE + ' : %s'
 COUNTS = ('count_imported', 'count_exported', 'count_escrowed')
