@@ -124,6 +124,8 @@ client_id: 00000000-0000-0000-0000-000000000000
 client_certificate_path: /etc/entra/inventory.pem
 '''
 
+import os
+
 from ansible.errors import AnsibleParserError
 from ansible.inventory.group import to_safe_group_name
 from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
@@ -230,9 +232,13 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
         """
         given = {}
         for name in sorted(GRAPH_OPTION_NAMES) + list(SCAN_OPTION_NAMES):
-            value = self.get_option(name)
-            if value is not None:
-                given[name] = value
+            value, origin = self.get_option_and_origin(name)
+            # An empty environment variable is not set, as for the modules (AWX injects every variable of the
+            # credential type, empty for the kinds of credential not used). Ansible would turn an empty path into
+            # the current directory.
+            if value is None or (str(origin).startswith('env: ') and not os.environ.get(str(origin)[len('env: '):])):
+                continue
+            given[name] = value
         validation = ArgumentSpecValidator(**MODULE_SPEC).validate(given)
         no_log_values = set(validation._no_log_values)
         if validation.error_messages:
