@@ -8,11 +8,10 @@ __metaclass__ = type
 
 class ModuleDocFragment(object):
     # The connection and authentication options every module and plugin accepts (module_utils/_graph_options.py).
-    # Modules extend entra.provisioning.graph (these options plus the note on where the logic runs). The inventory
-    # plugin extends entra.provisioning.graph.connection (the same options) and entra.provisioning.graph.environment
-    # (the env: entries Ansible's plugin configuration reads; modules read the same variables through the argument
-    # spec's env_fallback, and module documentation cannot carry env:).
-    CONNECTION = r'''
+    # Plugins (the inventory plugin) also extend entra.provisioning.graph.environment: the env: entries Ansible's
+    # plugin configuration reads. Modules read the same variables through the argument spec's env_fallback, and
+    # module documentation cannot carry env: (ansible-test validate-modules).
+    DOCUMENTATION = r'''
 options:
   tenant_id:
     description:
@@ -138,13 +137,10 @@ options:
 requirements:
   - msal >= 1.31.0
   - requests >= 2.28.0
-'''
-
-    DOCUMENTATION = CONNECTION + r'''
 notes:
-  - The logic of this module runs on the Ansible controller (it is an action plugin); nothing is executed on the
-    managed host, so C(hosts) and C(delegate_to) do not matter. Install C(msal) and C(requests) in the controller's
-    Python environment.
+  - The logic runs on the Ansible controller (the modules are action plugins); nothing is executed on a managed host,
+    so C(hosts) and C(delegate_to) do not matter. Install C(msal) and C(requests) in the controller's Python
+    environment (under AWX or Automation Platform, in the execution environment).
 '''
 
     # One entry per option of _graph_options.GRAPH_ARGUMENT_SPEC that has an env_fallback, with the same variable

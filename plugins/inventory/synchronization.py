@@ -41,7 +41,7 @@ description:
   - The inventory file name must end in C(entra_synchronization.yml) or C(entra_synchronization.yaml), for example
     C(tenant.entra_synchronization.yml).
 extends_documentation_fragment:
-  - entra.provisioning.graph.connection
+  - entra.provisioning.graph
   - entra.provisioning.graph.environment
   - ansible.builtin.constructed
   - ansible.builtin.inventory_cache
@@ -83,8 +83,6 @@ options:
         fails the inventory; otherwise that host is left out.
     type: str
 notes:
-  - The plugin runs in the controller's Python (or the execution environment's, under AWX); it needs C(msal) and
-    C(requests) there.
   - With O(cache=true), the scan's result is kept in Ansible's inventory cache for O(cache_timeout) seconds; later
     runs read it without calling Graph. C(ansible-inventory --flush-cache) scans again.
 seealso:
