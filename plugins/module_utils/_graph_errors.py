@@ -101,10 +101,10 @@ class GraphThrottled(GraphError):
 
 
 class GraphAuthError(GraphError):
-    """The token service refused to issue a token (AADSTS errors)."""
+    """No access token: the token service refused (AADSTS errors), or stayed throttled or unavailable."""
 
-    def __init__(self, message, code=None, correlation_id=None):
-        super(GraphAuthError, self).__init__(None, code, message, request_id=correlation_id)
+    def __init__(self, message, code=None, correlation_id=None, status=None):
+        super(GraphAuthError, self).__init__(status, code, message, request_id=correlation_id)
 
     def _describe(self):
         text = 'Could not get an access token'
