@@ -147,7 +147,7 @@ notes:
 '''
 
     # One entry per option of _graph_options.GRAPH_ARGUMENT_SPEC that has an env_fallback, with the same variable
-    # (tests/unit/plugins/doc_fragments/test_awx_credential_type.py checks that they agree).
+    # (tests/unit/plugins/module_utils/test__graph_options_environment.py checks that they agree).
     ENVIRONMENT = r'''
 options:
   tenant_id:

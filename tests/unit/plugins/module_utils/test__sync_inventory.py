@@ -1,12 +1,12 @@
 # -*- coding: utf-8 -*-
 # Copyright (c) entra.provisioning contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""The pure parts of the inventory plugin: scan results to hosts, variables and groups."""
+"""The pure part of the inventory plugin entra.provisioning.synchronization: scan results to hosts, variables and groups."""
 
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
-from ansible_collections.entra.provisioning.plugins.inventory.synchronization import host_entries, host_groups, host_variables
+from ansible_collections.entra.provisioning.plugins.module_utils._sync_inventory import host_entries, host_groups, host_variables
 
 SP_A = dict(id='a', app_id='app-a', display_name='A')
 SP_B = dict(id='b', app_id='app-b', display_name='B')
