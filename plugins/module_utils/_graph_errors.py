@@ -21,6 +21,8 @@ _PERMISSION_HINTS = (
      'Application.ReadWrite.All (or Application.ReadWrite.OwnedBy, Directory.ReadWrite.All)'),
     (re.compile(r'/synchronization/'), 'GET', 'Synchronization.Read.All (or Synchronization.ReadWrite.All)'),
     (re.compile(r'/synchronization/'), None, 'Synchronization.ReadWrite.All (or Application.ReadWrite.OwnedBy for apps it owns)'),
+    (re.compile(r'^/auditLogs/provisioning'), 'GET', 'AuditLog.Read.All and Directory.Read.All'),
+    (re.compile(r'^/users'), 'GET', 'User.Read.All (or Directory.Read.All)'),
     (re.compile(r'^/(servicePrincipals|applications)'), 'GET', 'Application.Read.All'),
     (re.compile(r'^/(servicePrincipals|applications)'), None, 'Application.ReadWrite.All (or Application.ReadWrite.OwnedBy)'),
 )
