@@ -16,6 +16,7 @@ import sys
 import pytest
 
 from entra_graph_emulator.seeding import JOB_STATES
+from playbook_tasks import last_seq
 
 # The health each seeded job state gets (as in test_synchronization_job_info.EXPECTED_HEALTH).
 EXPECTED_HEALTH = {
@@ -87,11 +88,6 @@ def trusted(value):
     The values come from Graph, so Ansible keeps them unsafe (never templated) and marks them so in its output.
     """
     return value['__ansible_unsafe'] if set(value) == {'__ansible_unsafe'} else value
-
-
-def last_seq(emulator):
-    log = emulator.requests_log()
-    return log[-1]['seq'] if log else 0
 
 
 def hosts_of(listing, group):
