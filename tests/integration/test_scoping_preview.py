@@ -95,10 +95,13 @@ def test_preview_matches_the_next_cycle_and_max_leaving_refuses_before_writing(r
     assert [(entry['object_mapping'], entry['population'], entry['entitled'], entry['in_scope_before'], entry['in_scope_after'],
              entry['entering'], entry['leaving']) for entry in impact] == [(USER_MAPPING, 'assigned', 7, 7, 4, 0, 3)]
     assert impact[0]['leaving_sample'] == ['hr0@contoso.test', 'hr1@contoso.test', 'pilot-support@contoso.test']
-    # Assignments and users were read, the users through $batch.
+    # Assignments and the assigned group's members were read, then the seven users in one $batch.
     reads = directory_reads(emulator, seq)
     assert any(path.endswith('/servicePrincipals/%s/appRoleAssignedTo' % sp_id) for path in reads)
-    assert any('/$batch' in entry['path'] or entry.get('kind') == 'batch' for entry in emulator.graph_requests(seq))
+    assert any(path.endswith('/members') for path in reads)
+    assert [entry['path'] for entry in emulator.graph_requests(seq) if entry['kind'] == 'batch'] == ['/v1.0/$batch']
+    batched = [entry['path'] for entry in emulator.requests_log(seq) if entry['kind'] == 'batch_item']
+    assert len(batched) == 7 and all('/users/' in path for path in batched), batched
 
     # Check mode shows the same preview and sends nothing but reads.
     seq = last_seq(emulator)
