@@ -29,7 +29,7 @@ try:
 except ImportError:
     HAS_REQUESTS = False
 
-from ansible_collections.entra.provisioning.plugins.module_utils._graph_auth import TokenProvider
+from ansible_collections.entra.provisioning.plugins.module_utils._graph_auth import TokenProvider, TokenServiceHttp
 from ansible_collections.entra.provisioning.plugins.module_utils._graph_errors import (
     CheckModeWrite,
     GraphAuthError,
@@ -139,7 +139,8 @@ class GraphClient:
         self._monotonic = monotonic
         self.retry_policy = retry_policy or RetryPolicy(max_retries=settings.max_retries)
         self.session = session or _VerifyingSession(settings.verify, settings.timeout, pool_size=16)
-        self.tokens = TokenProvider(settings, self.session)
+        self.tokens = TokenProvider(settings, TokenServiceHttp(self.session, self.retry_policy, sleep=sleep, monotonic=monotonic,
+                                                               warn=self._warn))
         self.request_count = 0
         self._count_lock = threading.Lock()
         if not settings.validate_certs:

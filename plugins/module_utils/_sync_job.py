@@ -408,8 +408,19 @@ def quarantine_message(job):
     if error.get('code') or error.get('message'):
         text += ': %s %s' % (error.get('code') or '', (error.get('message') or '').strip())
         text = text.rstrip()
+    if quarantine.get('reason') == 'TooManyDeletes':
+        return text.rstrip('.') + STAGED_DELETES_ADVICE + '.'
     return text.rstrip('.') + '. Fix the cause (often the credentials: entra.provisioning.synchronization_secret), then ' \
         'run state=started again, which clears the quarantine.'
+
+
+# A job quarantined for too many deletes (accidental-deletion prevention, docs/graph-behaviour.md §9.4): what it means and
+# what to do, for synchronization_job's wait and synchronization_job_info's health_reason.
+STAGED_DELETES_ADVICE = ('. Accidental-deletion prevention: the cycle would have deleted more objects than the job\'s '
+                         'deletion threshold allows, so it staged the deletes and stopped. List them with '
+                         'entra.provisioning.provisioning_log_info (action: stagedDelete); to approve them, restart the job '
+                         'with entra.provisioning.synchronization_job (state: restarted, restart_scope: [ForceDeletes]); to '
+                         'reject them, fix the source of the deletes and leave the job as it is')
 
 
 def cycle_warning(job):
