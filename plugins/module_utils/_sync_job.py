@@ -43,7 +43,7 @@ FORBIDDEN_RESTART_SCOPES = {
 
 # Seconds to keep retrying a new object's 404/403 (replication delay, graph-sync-api.md §4.4, §8.11).
 REPLICATION_TIMEOUT = 60.0
-# Seconds a run gives the run that created a job moments ago to start it, before it starts the job itself (new_job).
+# Seconds a run gives the run that created a job moments ago to start it, before it starts the job itself (is_new).
 CREATOR_GRACE = 15.0
 
 # Directory object ids are GUIDs. Job and template ids are opaque strings that contain dots (§8.10): only refuse
