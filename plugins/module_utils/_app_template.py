@@ -7,12 +7,12 @@
 """An application (and its service principal) instantiated from an application template.
 
 Identity: the application made from ``template_id`` whose display name is ``display_name``. Graph offers no
-idempotency key for ``instantiate`` (graph-sync-api.md §4.3), so the application is looked up before anything is
+idempotency key for ``instantiate`` (docs/graph-behaviour.md §3.5), so the application is looked up before anything is
 created, and again after an instantiate that failed in a way that may still have created it (the "404, but created
-anyway" trap that Terraform's azuread provider documents, anchors/peers.md §1.1). We never instantiate under a
+anyway" trap that Terraform's azuread provider documents, docs/graph-behaviour.md §3.6). We never instantiate under a
 temporary name and rename afterwards: a run killed between the two would leave an application a re-run cannot find.
 
-The new service principal is not readable at once (graph-sync-api.md §4.4, §8.11): we poll for it with backoff.
+The new service principal is not readable at once (docs/graph-behaviour.md §3.6): we poll for it with backoff.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -36,7 +36,7 @@ from ansible_collections.entra.provisioning.plugins.module_utils._graph_errors i
 from ansible_collections.entra.provisioning.plugins.module_utils._polling import poll
 from ansible_collections.entra.provisioning.plugins.module_utils._task import TaskFailure, module_spec
 
-# The application template of a non-gallery ("custom") application in the global service (graph-sync-api.md §2.12).
+# The application template of a non-gallery ("custom") application in the global service (docs/graph-behaviour.md §1.4).
 NON_GALLERY_TEMPLATE_ID = '8adf8e6e-67b2-4cf2-a259-e3dc5476c621'
 
 MODULE_SPEC = module_spec(
@@ -227,7 +227,7 @@ def resolve_template(client, params):
     name = params['template_name']
     found = client.list_all('/applicationTemplates', params={'$filter': 'displayName eq %s' % odata_string(name)})
     if not [item for item in found if (item.get('displayName') or '').lower() == name.lower()]:
-        # Offer near names: Graph supports contains() on displayName here (graph-sync-api.md §3.6).
+        # Offer near names: Graph supports contains() on displayName here (docs/graph-behaviour.md §1.4).
         words = [word for word in re.split(r'\s+', name.strip()) if len(word) > 2] or [name.strip()]
         longest = max(words, key=len)
         found = client.list_all('/applicationTemplates',
@@ -273,7 +273,7 @@ def wait_for_service_principal(client, application, timeout):
 def list_synchronization_templates(client, sp_id, timeout, fresh):
     """The service principal's synchronization templates (an empty list: the application does not provision).
 
-    A service principal created moments ago may answer 404 here for a while (graph-sync-api.md §4.4): ``fresh`` ones are
+    A service principal created moments ago may answer 404 here for a while (docs/graph-behaviour.md §3.6): ``fresh`` ones are
     polled. For one that exists since earlier, a 404 means it has no synchronization at all.
     """
     path = '/servicePrincipals/%s/synchronization/templates' % sp_id
@@ -346,9 +346,9 @@ def keep_one_application(client, created, template_id, display_name, timeout, se
     """After instantiate: one application of the template with that name (``_converge.keep_one``), the oldest.
 
     Several runs that instantiate at the same moment, or a run started again at once after a run killed right after its
-    instantiate (an application created moments ago is not listed yet), each create one. Every run keeps the one with the
-    oldest ``createdDateTime`` (then the smallest id) and deletes the others: deleting an application deletes its service
-    principal too (https://learn.microsoft.com/en-us/graph/api/application-delete).
+    instantiate (an application created moments ago is not listed yet, docs/graph-behaviour.md §3.6), each create one.
+    Every run keeps the one with the oldest ``createdDateTime`` (then the smallest id) and deletes the others with their
+    service principals.
     """
     copies = Copies('application', 'named %r from template %s' % (display_name, template_id),
                     'the oldest createdDateTime, then the smallest id',

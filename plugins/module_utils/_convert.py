@@ -20,10 +20,10 @@ import re
 _WORD_BOUNDARY_AFTER_ACRONYM = re.compile(r'([A-Z]+)([A-Z][a-z])')
 _WORD_BOUNDARY = re.compile(r'([a-z0-9])([A-Z])')
 
-# .NET DateTimeOffset.MinValue: what Graph sends for "never" in non-nullable timestamps (graph-sync-api.md §2.4, §2.5).
+# .NET DateTimeOffset.MinValue: what Graph sends for "never" in non-nullable timestamps (docs/graph-behaviour.md §2.4).
 NEVER = '0001-01-01T00:00:00Z'
 
-# synchronizationTaskExecution (graph-sync-api.md §2.5): the record behind last_execution,
+# synchronizationTaskExecution (docs/graph-behaviour.md §2.5): the record behind last_execution,
 # last_successful_execution and last_successful_execution_with_exports.
 TASK_EXECUTION_FIELDS = (
     'activityIdentifier', 'countEntitled', 'countEntitledForProvisioning', 'countEscrowed', 'countEscrowedRaw',

@@ -41,7 +41,7 @@ from ansible_collections.entra.provisioning.plugins.module_utils._graph_options 
 from ansible_collections.entra.provisioning.plugins.module_utils._polling import poll
 
 USER_AGENT = 'entra.provisioning/0.1.0'
-BATCH_LIMIT = 20  # requests per $batch (C:json-batching, graph-sync-api.md §7.4)
+BATCH_LIMIT = 20  # requests per $batch (docs/graph-behaviour.md §6.3)
 WRITE_METHODS = frozenset(('POST', 'PUT', 'PATCH', 'DELETE'))
 
 
@@ -108,7 +108,7 @@ class _VerifyingSession(requests.Session if HAS_REQUESTS else object):
     """A session that passes ``verify`` on every request.
 
     requests lets REQUESTS_CA_BUNDLE/CURL_CA_BUNDLE override a session's ``verify``; a per-request value wins, so
-    ``ca_path`` is honoured for Graph and for MSAL's calls to the login host alike (toolchain.md §2.3).
+    ``ca_path`` is honoured for Graph and for MSAL's calls to the login host alike (docs/graph-behaviour.md §7.1).
     """
 
     def __init__(self, verify, timeout, pool_size):
@@ -161,7 +161,7 @@ class GraphClient:
         """GET through the replication delay of a new object: 404/403 are retried with backoff for ``within`` seconds.
 
         A new service principal or job can answer 404 (or 403 while grants replicate) for a while
-        (graph-sync-api.md §4.4); the docs advise polling every 5-10 s.
+        (docs/graph-behaviour.md §3.6); the docs advise polling every 5-10 s.
         """
         def attempt():
             try:
@@ -178,7 +178,7 @@ class GraphClient:
         return found
 
     def iter_pages(self, path, params=None):
-        """Yield each page (a list) of a collection, following ``@odata.nextLink`` verbatim to the end (C:paging)."""
+        """Yield each page (a list) of a collection, following ``@odata.nextLink`` verbatim to the end (docs/graph-behaviour.md §6.1)."""
         page = self._call('GET', path, params=params)
         while True:
             yield page.get('value', [])
@@ -206,7 +206,7 @@ class GraphClient:
         their Retry-After and then ride in a later batch, while the other slots keep working. When throttling is
         sustained (on average half of each of the last batches, a throttled batch counting whole), no new paths are taken
         until Graph's Retry-After has passed, because Graph keeps counting requests sent while a client is throttled
-        (C:throttling).
+        (docs/graph-behaviour.md §6.2).
         """
         self._token()  # acquire once, before the worker threads need it
         concurrency = max(1, int(concurrency))

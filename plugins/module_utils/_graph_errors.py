@@ -15,7 +15,7 @@ __metaclass__ = type
 
 import re
 
-# The least privileged application permission each kind of call needs (graph-sync-api.md §5.1).
+# The least privileged application permission each kind of call needs (docs/graph-behaviour.md §5.2).
 _PERMISSION_HINTS = (
     (re.compile(r'^/applicationTemplates/[^/]+/instantiate$'), 'POST',
      'Application.ReadWrite.All (or Application.ReadWrite.OwnedBy, Directory.ReadWrite.All)'),
@@ -127,7 +127,7 @@ def error_from_response(status, body, method, path, request_id=None, client_requ
         code = error.get('code')
         message = error.get('message')
         inner = error.get('innerError') or error.get('innererror') or {}
-        # Graph advises coding against the innermost specific code (C:errors); keep the outer one unless it is generic.
+        # Graph advises coding against the innermost specific code (docs/graph-behaviour.md §5.1); keep the outer one unless it is generic.
         if isinstance(inner, dict) and inner.get('code') and code in (None, 'UnknownError', 'generalException'):
             code = inner.get('code')
         if isinstance(inner, dict):

@@ -6,10 +6,10 @@
 
 """One synchronization job: find it, plan the transitions to the desired state, act, wait, report.
 
-The quirks handled here are those of ``graph-sync-api.md`` §4 and §8: a job is found by (parent, templateId) because
-Graph has no idempotency key (§8.5); it is created Disabled (§8.9); start is sent only to a job that is not running
-(§8.8); restart criteria are one comma-separated string and two scopes must not be used (§2.10, §8.7); nothing
-documents an in-place update of a job (§4.2, §8.4); new objects answer 404/403 for a while (§8.11).
+The quirks handled here are those of docs/graph-behaviour.md §2 and §3: a job is found by (parent, templateId)
+because Graph has no idempotency key (§3.5); it is created Disabled (§3.1); start is sent only to a job that is not
+running (§3.3); restart criteria are one comma-separated string and two scopes must not be used (§2.7); nothing
+documents an in-place update of a job (§3.4); new objects answer 404/403 for a while (§3.6).
 
 ``plan_job_actions`` is pure (current + desired -> actions + predicted job), so check mode returns exactly what a real
 run would do, and it is unit-tested without any I/O.
@@ -31,7 +31,7 @@ from ansible_collections.entra.provisioning.plugins.module_utils._task import Ta
 STATES = ('present', 'started', 'paused', 'restarted', 'absent')
 WAIT_FOR = ('started', 'first_cycle', 'steady_state')
 
-# synchronizationJobRestartScope (graph-sync-api.md §2.10), in Graph's spelling.
+# synchronizationJobRestartScope (docs/graph-behaviour.md §2.7), in Graph's spelling.
 RESTART_SCOPES = ('Escrows', 'Watermark', 'QuarantineState', 'Full', 'ForceDeletes')
 # The two members Microsoft's restart criteria page marks "DO NOT USE", and what to do instead.
 FORBIDDEN_RESTART_SCOPES = {
@@ -41,12 +41,12 @@ FORBIDDEN_RESTART_SCOPES = {
                           'connector cache for all users',
 }
 
-# Seconds to keep retrying a new object's 404/403 (replication delay, graph-sync-api.md §4.4, §8.11).
+# Seconds to keep retrying a new object's 404/403 (replication delay, docs/graph-behaviour.md §3.6).
 REPLICATION_TIMEOUT = 60.0
 # Seconds a run gives the run that created a job moments ago to start it, before it starts the job itself (is_new).
 CREATOR_GRACE = 15.0
 
-# Directory object ids are GUIDs. Job and template ids are opaque strings that contain dots (§8.10): only refuse
+# Directory object ids are GUIDs. Job and template ids are opaque strings that contain dots (docs/graph-behaviour.md §1.2): only refuse
 # what cannot be a path segment.
 _GUID = re.compile(r'^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$')
 _PATH_SEGMENT = re.compile(r'^[^/\\?#%\s]+$')
@@ -131,7 +131,7 @@ def _segment(option, value):
 
 
 def normalise_restart_scope(scopes, state):
-    """The list of scopes as Graph's one comma-separated string (graph-sync-api.md §8.7), or None for the default."""
+    """The list of scopes as Graph's one comma-separated string (docs/graph-behaviour.md §2.7), or None for the default."""
     if scopes is None:
         return None
     if state != 'restarted':
@@ -174,7 +174,7 @@ def template_matches(job_template_id, template_id):
     """Whether a job's templateId is the template the task names.
 
     Graph may create a job under a derived template: ``POST {"templateId": "customappsso"}`` creates a job whose
-    templateId is ``customappssoOutDelta`` (graph-api/scim-template-notes.md, AST-EVID). Such a job is found by the
+    templateId is ``customappssoOutDelta`` (docs/graph-behaviour.md §1.3). Such a job is found by the
     name the task used, so the next run does not create a second one.
     """
     job_template_id = (job_template_id or '').lower()
@@ -201,14 +201,15 @@ def find_job(jobs, template_id, job_id=None):
 
 
 def is_new(job):
-    """Whether the job was created and never started: Graph creates jobs with schedule state Disabled (the response of
-    https://learn.microsoft.com/en-us/graph/api/synchronization-synchronizationjob-post); start makes it Active and
-    pause Paused. Another run may have created it moments ago and be about to start it."""
+    """Whether the job was created and never started: Graph creates jobs with schedule state Disabled
+    (docs/graph-behaviour.md §2.2, §3.2); start makes it Active and pause Paused. Another run may have created it
+    moments ago and be about to start it. (The service also disables a job quarantined for four weeks, §2.6: such a job
+    is only started a little later.)"""
     return (job.get('schedule') or {}).get('state') == 'Disabled'
 
 
 def is_running(job):
-    """Whether the job's schedule runs it: ``start`` must not be sent to such a job (graph-sync-api.md §8.8)."""
+    """Whether the job's schedule runs it: ``start`` must not be sent to such a job (docs/graph-behaviour.md §3.3)."""
     status = job.get('status') or {}
     return (job.get('schedule') or {}).get('state') == 'Active' and status.get('code') not in ('Paused', 'Quarantine')
 
@@ -257,7 +258,7 @@ def _start(desired, action):
 
 
 def new_job(template_id, settings):
-    """The job Graph creates: Disabled and never run (graph-sync-api.md §3.1, §8.9); its id and interval are not known
+    """The job Graph creates: Disabled and never run (docs/graph-behaviour.md §3.1, §3.2); its id and interval are not known
     before it exists."""
     return {
         'id': None,
@@ -272,14 +273,14 @@ def new_job(template_id, settings):
 
 
 def predict_job(job, actions, restart_scope=None):
-    """The job as Graph will show it right after ``actions`` (graph-sync-api.md §2.10, §4.1)."""
+    """The job as Graph will show it right after ``actions`` (docs/graph-behaviour.md §2.7, §3.2)."""
     predicted = copy.deepcopy(job)
     schedule = predicted.setdefault('schedule', {})
     status = predicted.setdefault('status', {})
     for action in actions:
         if action == 'start':
             schedule['state'] = 'Active'
-            status['quarantine'] = None  # start clears quarantine (D1:start)
+            status['quarantine'] = None  # start clears quarantine (docs/graph-behaviour.md §3.3)
             status['code'] = 'Active' if _completed_a_cycle(predicted) else 'NotRun'
         elif action == 'restart':
             scopes = set((restart_scope or 'Watermark, Escrows, QuarantineState').split(', '))
@@ -345,7 +346,7 @@ def wait_outcome(job, wait_for, baseline=None):
 
     ``baseline`` is the last execution's timeBegan and steady-state time before this task started or restarted the
     job, so that only a cycle that began after it counts. A placeholder execution with state Failed while the job
-    shows NotRun is not a failure (graph-sync-api.md §2.5).
+    shows NotRun is not a failure (docs/graph-behaviour.md §2.5).
     """
     status = job.get('status') or {}
     code = status.get('code')
@@ -435,7 +436,7 @@ def run_synchronization_job(task):
 
 def read_job(client, desired, jobs_path, warn):
     """The job this task manages, or None: one GET. When the job must exist, 404/403 are retried for a bounded time
-    (a service principal or job created moments ago is still replicating, graph-sync-api.md §8.11)."""
+    (a service principal or job created moments ago is still replicating, docs/graph-behaviour.md §3.6)."""
     patient = desired.state != 'absent'
     path = '%s/%s' % (jobs_path, desired.job_id) if desired.job_id else jobs_path
     try:
@@ -496,8 +497,7 @@ def act(client, desired, jobs_path, current, actions, warn):
 
     When the create ends by adopting a job another run created at the same moment, the rest is planned again from that
     job (after giving its run time to start it): a start is never sent to a job that runs (Microsoft: "Use the start
-    job only when the job is currently paused or in quarantine",
-    https://learn.microsoft.com/en-us/graph/api/synchronization-synchronizationjob-start).
+    job only when the job is currently paused or in quarantine", docs/graph-behaviour.md §3.3).
 
     A failure leaves a state the next run converges from; the failed result then says what was done before it
     (``changed`` and ``actions``), so that a created job is not reported as "nothing changed".
@@ -579,7 +579,7 @@ def create_job(client, desired, jobs_path, warn):
         warn('Graph created job %s with template %s, not %s: later runs find it under either name; use template_id: %s '
              'to match what Graph shows.' % (created.get('id'), created.get('templateId'), desired.template_id,
                                              created.get('templateId')))
-    # The new job can answer 404 for a while (graph-sync-api.md §8.11): wait until it can be addressed.
+    # The new job can answer 404 for a while (docs/graph-behaviour.md §3.6): wait until it can be addressed.
     created = client.get_eventually('%s/%s' % (jobs_path, created['id']), within=REPLICATION_TIMEOUT)
     kept = keep_one_job(client, desired, jobs_path, created, warn, sent_at)
     return kept.kept, kept if kept.adopted else None
@@ -591,8 +591,11 @@ def keep_one_job(client, desired, jobs_path, created, warn, sent_at, sleep=time.
     copies = Copies('job', 'of template %s on %s %s' % (desired.template_id, desired.parent_option, desired.parent_id),
                     'the smallest id', 'entra.provisioning.synchronization_job with job_id: %s and state: absent')
 
+    def delete(job_id):
+        client.write('DELETE', '%s/%s' % (jobs_path, job_id))
+
     try:
-        return keep_one(created, lambda: jobs_of_template(client.list_all(jobs_path), desired.template_id), smallest_id, lambda job_id: client.write('DELETE', '%s/%s' % (jobs_path, job_id)),
+        return keep_one(created, lambda: jobs_of_template(client.list_all(jobs_path), desired.template_id), smallest_id, delete,
                         copies, sent_at, REPLICATION_TIMEOUT, warn, sleep, monotonic)
     except TaskFailure as failure:
         raise TaskFailure(failure.msg, **dict(failure.result, changed=True, actions=['create'], job=job_to_result(created)))
@@ -623,7 +626,7 @@ def validate_saved_credentials(client, path, job):
         client.write('POST', path + '/validateCredentials', body=dict(useSavedCredentials=True, credentials=[]))
     except GraphError as error:
         # 401/403 are about the caller's permissions, 404/429/5xx about the call: only a refusal of the credentials
-        # themselves (400 CredentialValidationUnavailable and the like, failure-vocabulary.md §3) is the answer asked for.
+        # themselves (400 CredentialValidationUnavailable and the like, docs/graph-behaviour.md §3.7) is the answer asked for.
         if error.status is None or error.status in (401, 403, 404, 429) or error.status >= 500:
             raise
         reasons = [error.message] + ['%s: %s' % (detail.get('code'), detail.get('message')) for detail in error.details

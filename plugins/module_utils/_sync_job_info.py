@@ -11,7 +11,8 @@ feeds them, page by page as they arrive, into ``$batch`` requests of 20 ``GET ..
 bounded number of batches in flight (``GraphClient.iter_batch_get``). Only the service principals that have jobs are
 kept, so memory stays flat however large the tenant is.
 
-The health verdict of a job is a pure rule (``job_health``), documented in the module's notes and RETURN.
+The health verdict of a job is one table of pure rules (``HEALTH_RULES``: each verdict, its rule and its reason), documented
+in the module's RETURN.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -21,6 +22,7 @@ import datetime
 import re
 import threading
 
+from collections import namedtuple
 from queue import Queue
 from urllib.parse import quote
 
@@ -28,7 +30,7 @@ from ansible_collections.entra.provisioning.plugins.module_utils._convert import
 from ansible_collections.entra.provisioning.plugins.module_utils._graph_errors import GraphError
 from ansible_collections.entra.provisioning.plugins.module_utils._task import TaskFailure, module_spec
 
-# The largest page Graph serves for directory objects (C:paging; $top accepts 1-999 for servicePrincipals).
+# The largest page Graph serves for directory objects ($top accepts 1-999, docs/graph-behaviour.md §6.1).
 SERVICE_PRINCIPAL_PAGE_SIZE = 999
 SERVICE_PRINCIPAL_SELECT = 'id,appId,displayName'
 MAX_BATCH_CONCURRENCY = 20
@@ -38,12 +40,6 @@ _WARN_LIST_LIMIT = 10
 _GUID = re.compile(r'^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$')
 # Graph timestamps carry up to 7 fractional digits ("2017-07-19T14:55:58.5570274Z"), which Python < 3.11 cannot parse.
 _TIMESTAMP = re.compile(r'^(\d{4})-(\d\d)-(\d\d)T(\d\d):(\d\d):(\d\d)(?:\.(\d+))?(Z|[+-]\d\d:\d\d)?$')
-
-# The verdicts, in the order the rule tries them (first match wins); ``unreadable`` is given by the scan itself.
-HEALTH_VERDICTS = (
-    'unreadable', 'quarantined', 'not_configured', 'disabled', 'paused', 'not_run', 'failing', 'stale', 'degraded',
-    'healthy', 'unknown',
-)
 
 ARGUMENT_SPEC = dict(
     service_principal_id=dict(type='str'),
@@ -82,7 +78,7 @@ def parse_timestamp(value):
         sign = 1 if zone[0] == '+' else -1
         moment -= sign * datetime.timedelta(hours=int(zone[1:3]), minutes=int(zone[4:6]))
     if moment.year <= 1:
-        return None  # .NET DateTimeOffset.MinValue: "never" (graph-sync-api.md §2.4)
+        return None  # .NET DateTimeOffset.MinValue: "never" (docs/graph-behaviour.md §2.4)
     return moment.replace(tzinfo=datetime.timezone.utc)
 
 
@@ -101,48 +97,30 @@ def last_cycle_end(job):
     return None
 
 
-def job_health(job, now=None, stale_after_hours=None):
-    """The health verdict of a job (the ``job`` shape of ``_convert.job_to_result``). First matching rule wins:
+class _Job:
+    """What the health rules read from a job (the ``job`` shape of ``_convert.job_to_result``), and when they read it."""
 
-    quarantined     status.code is Quarantine
-    not_configured  status.code is NotConfigured: no credentials saved, never run
-    disabled        schedule.state is Disabled: never started, or disabled by the service (graph-sync-api.md §4.1)
-    paused          status.code or schedule.state is Paused
-    not_run         status.code is NotRun: started, first cycle not finished. Its placeholder last_execution
-                    (state Failed, error code None) is not a failure (graph-sync-api.md §2.5)
-    failing         the last cycle failed, or count_successive_complete_failures > 0
-    stale           status.code is Active but no cycle has ended for more than ``stale_after_hours`` (when given)
-    degraded        the last cycle ended with EntryLevelErrors: some objects were not provisioned
-    healthy         status.code is Active and none of the above
-    unknown         any other status code (one this collection does not know)
-    """
-    status = job.get('status') or {}
-    schedule = job.get('schedule') or {}
-    code = status.get('code')
-    schedule_state = schedule.get('state')
-    last_execution = status.get('last_execution') or {}
+    def __init__(self, job, now=None, stale_after_hours=None):
+        self.job = job
+        self.status = job.get('status') or {}
+        self.code = self.status.get('code')
+        self.schedule_state = (job.get('schedule') or {}).get('state')
+        self.last_execution = self.status.get('last_execution') or {}
+        self.last_state = self.last_execution.get('state')
+        self.failures = self.status.get('count_successive_complete_failures') or 0
+        self.now = now
+        self.stale_after_hours = stale_after_hours
 
-    if code == 'Quarantine':
-        return 'quarantined'
-    if code == 'NotConfigured':
-        return 'not_configured'
-    if schedule_state == 'Disabled':
-        return 'disabled'
-    if code == 'Paused' or schedule_state == 'Paused':
-        return 'paused'
-    if code == 'NotRun':
-        return 'not_run'
-    if code != 'Active':
-        return 'unknown'
-    if last_execution.get('state') == 'Failed' or (status.get('count_successive_complete_failures') or 0) > 0:
-        return 'failing'
-    if now is not None and stale_after_hours:
-        ended = last_cycle_end(job)
-        if ended is not None and now - ended > datetime.timedelta(hours=stale_after_hours):
-            return 'stale'
-    if last_execution.get('state') == 'EntryLevelErrors':
-        return 'degraded'
-    return 'healthy'
+    def hours_since_last_cycle(self):
+        """Hours since the last cycle ended; None when unknown (never ran, or no clock given)."""
+        ended = last_cycle_end(self.job)
+        if self.now is None or ended is None:
+            return None
+        return (self.now - ended).total_seconds() / 3600.0
+
+    def is_stale(self):
+        hours = self.hours_since_last_cycle() if self.stale_after_hours else None
+        return hours is not None and hours > self.stale_after_hours
 
 
 def _error_text(error):
@@ -153,61 +131,91 @@ def _error_text(error):
     return error.get('code') or error.get('message').rstrip('.')
 
 
-def describe_health(job, health, now=None, stale_after_hours=None):
-    """One sentence that says why ``job`` has the verdict ``health``, for reports and alert e-mails."""
-    status = job.get('status') or {}
-    last_execution = status.get('last_execution') or {}
-    if health == 'quarantined':
-        quarantine = status.get('quarantine') or {}
-        text = 'Quarantined'
-        if quarantine.get('current_began'):
-            text += ' since %s' % quarantine['current_began']
-        if quarantine.get('reason'):
-            text += ' (%s)' % quarantine['reason']
-        error = _error_text(quarantine.get('error')) or _error_text(last_execution.get('error'))
-        if error:
-            text += ': %s' % error
-        if quarantine.get('next_attempt'):
-            text += '; next attempt %s' % quarantine['next_attempt']
-        return text + '.'
-    if health == 'not_configured':
-        return 'Not configured: no credentials have been saved and the job has never run.'
-    if health == 'disabled':
-        return 'Not scheduled (schedule state Disabled): the job was never started, or the service disabled it.'
-    if health == 'paused':
-        return 'Paused: the job keeps its state and runs again when started.'
-    if health == 'not_run':
-        return 'Started; the first cycle has not finished yet.'
-    if health == 'failing':
-        text = 'The last cycle failed'
-        error = _error_text(last_execution.get('error'))
-        if error and error != 'None':
-            text += ' (%s)' % error
-        failures = status.get('count_successive_complete_failures') or 0
-        if failures:
-            text += '; %d complete failures in a row' % failures
-        return text + '.'
-    if health == 'stale':
-        ended = last_cycle_end(job)
-        hours = (now - ended).total_seconds() / 3600.0 if now and ended else None
-        return ('No cycle has ended for %.0f hours (threshold stale_after_hours=%s); the service is not running the job.'
-                % (hours or 0, _number(stale_after_hours)))
-    if health == 'degraded':
-        escrowed = last_execution.get('count_escrowed')
-        text = 'The last cycle ended with errors on some objects'
-        if escrowed:
-            text += ' (%s escrowed, retried in later cycles)' % escrowed
-        return text + '.'
-    if health == 'healthy':
-        ended = last_execution.get('time_ended')
-        return 'Running; the last cycle succeeded%s.' % (' at %s' % ended if ended else '')
-    if health == 'unknown':
-        return 'Status code %s is not one this collection knows.' % status.get('code')
-    return ''
-
-
 def _number(value):
     return ('%f' % value).rstrip('0').rstrip('.') if isinstance(value, float) else str(value)
+
+
+def _quarantined_reason(job):
+    quarantine = job.status.get('quarantine') or {}
+    text = 'Quarantined'
+    if quarantine.get('current_began'):
+        text += ' since %s' % quarantine['current_began']
+    if quarantine.get('reason'):
+        text += ' (%s)' % quarantine['reason']
+    error = _error_text(quarantine.get('error')) or _error_text(job.last_execution.get('error'))
+    if error:
+        text += ': %s' % error
+    if quarantine.get('next_attempt'):
+        text += '; next attempt %s' % quarantine['next_attempt']
+    return text + '.'
+
+
+def _failing_reason(job):
+    text = 'The last cycle failed'
+    error = _error_text(job.last_execution.get('error'))
+    if error and error != 'None':
+        text += ' (%s)' % error
+    if job.failures:
+        text += '; %d complete failures in a row' % job.failures
+    return text + '.'
+
+
+def _stale_reason(job):
+    return ('No cycle has ended for %.0f hours (threshold stale_after_hours=%s); the service is not running the job.'
+            % (job.hours_since_last_cycle() or 0, _number(job.stale_after_hours)))
+
+
+def _degraded_reason(job):
+    escrowed = job.last_execution.get('count_escrowed')
+    return 'The last cycle ended with errors on some objects%s.' % (
+        ' (%s escrowed, retried in later cycles)' % escrowed if escrowed else '')
+
+
+def _healthy_reason(job):
+    ended = job.last_execution.get('time_ended')
+    return 'Running; the last cycle succeeded%s.' % (' at %s' % ended if ended else '')
+
+
+HealthRule = namedtuple('HealthRule', 'verdict applies reason')
+
+# The health verdicts of a job: each one's rule and the sentence that explains it, in the order they are tried (the
+# first rule that applies wins). The module's RETURN (jobs[].health) documents the same rules in the same order.
+HEALTH_RULES = (
+    HealthRule('quarantined', lambda job: job.code == 'Quarantine', _quarantined_reason),
+    HealthRule('not_configured', lambda job: job.code == 'NotConfigured',
+               lambda job: 'Not configured: no credentials have been saved and the job has never run.'),
+    # Never started, or disabled by the service after a long quarantine (docs/graph-behaviour.md §3.2).
+    HealthRule('disabled', lambda job: job.schedule_state == 'Disabled',
+               lambda job: 'Not scheduled (schedule state Disabled): the job was never started, or the service disabled it.'),
+    HealthRule('paused', lambda job: 'Paused' in (job.code, job.schedule_state),
+               lambda job: 'Paused: the job keeps its state and runs again when started.'),
+    # Its placeholder last_execution (state Failed, error code None) is not a failure (docs/graph-behaviour.md §2.5).
+    HealthRule('not_run', lambda job: job.code == 'NotRun', lambda job: 'Started; the first cycle has not finished yet.'),
+    HealthRule('failing', lambda job: job.code == 'Active' and (job.last_state == 'Failed' or job.failures > 0),
+               _failing_reason),
+    HealthRule('stale', lambda job: job.code == 'Active' and job.is_stale(), _stale_reason),
+    HealthRule('degraded', lambda job: job.code == 'Active' and job.last_state == 'EntryLevelErrors', _degraded_reason),
+    HealthRule('healthy', lambda job: job.code == 'Active', _healthy_reason),
+    # Any other status code: one this collection does not know.
+    HealthRule('unknown', lambda job: True, lambda job: 'Status code %s is not one this collection knows.' % job.code),
+)
+_HEALTH_RULE = dict((rule.verdict, rule) for rule in HEALTH_RULES)
+
+# Every verdict, in the order of HEALTH_RULES; ``unreadable`` is given by the scan itself (``unreadable_entry``).
+HEALTH_VERDICTS = ('unreadable',) + tuple(rule.verdict for rule in HEALTH_RULES)
+
+
+def job_health(job, now=None, stale_after_hours=None):
+    """The verdict of the first rule of ``HEALTH_RULES`` that applies to ``job``; ``stale`` only when ``now`` and
+    ``stale_after_hours`` are given."""
+    facts = _Job(job, now, stale_after_hours)
+    return next(rule.verdict for rule in HEALTH_RULES if rule.applies(facts))
+
+
+def describe_health(job, health, now=None, stale_after_hours=None):
+    """One sentence that says why ``job`` has the verdict ``health``, for reports and alert e-mails."""
+    rule = _HEALTH_RULE.get(health)
+    return rule.reason(_Job(job, now, stale_after_hours)) if rule else ''
 
 
 # --- results (pure) ------------------------------------------------------------------------------------------------
@@ -320,7 +328,7 @@ def templates_path(service_principal_id):
 
 
 def schema_path(service_principal_id, job_id):
-    # Job ids are opaque and contain dots (graph-sync-api.md §8.10); quote anything else a path cannot carry.
+    # Job ids are opaque and contain dots (docs/graph-behaviour.md §1.2); quote anything else a path cannot carry.
     return '/servicePrincipals/%s/synchronization/jobs/%s/schema' % (service_principal_id, quote(job_id, safe='.'))
 
 
@@ -365,7 +373,7 @@ class JobScan:
         body = result.body or {}
         jobs = body.get('value') or []
         if body.get('@odata.nextLink'):
-            # Graph documents no paging for jobs (graph-sync-api.md §10); if it ever pages, read the whole list.
+            # Graph documents no paging for jobs (docs/graph-behaviour.md §3.8); if it ever pages, read the whole list.
             jobs = self.client.list_all(path)
         matching = [job_entry(job, service_principal, self.now, self.stale_after_hours)
                     for job in jobs if job_matches(job, self.job_id, self.template_id)]

@@ -6,7 +6,7 @@
 
 """The provisioning credentials of a service principal (``{sp}/synchronization/secrets``).
 
-Three facts shape this code (graph-api/secrets-keys.md, graph-sync-api.md §4.7, §8.6):
+Three facts shape this code (docs/graph-behaviour.md §4):
 
 - ``PUT .../synchronization/secrets`` replaces the whole set, so the module reads the set, changes the keys the task
   names and sends everything back; keys the task does not name are kept.
@@ -30,7 +30,7 @@ from ansible_collections.entra.provisioning.plugins.module_utils._task import Ta
 
 MASKED = '*'
 
-# synchronizationSecret (graph-sync-api.md §2.9, M-CSDL): the only keys Graph accepts, in its spelling.
+# synchronizationSecret (docs/graph-behaviour.md §4.1): the only keys Graph accepts, in its spelling.
 SECRET_KEYS = (
     'None', 'UserName', 'Password', 'SecretToken', 'AppKey', 'BaseAddress', 'ClientIdentifier', 'ClientSecret',
     'SingleSignOnType', 'Sandbox', 'Url', 'Domain', 'ConsumerKey', 'ConsumerSecret', 'TokenKey', 'TokenExpiration',
@@ -51,13 +51,13 @@ SENSITIVE_KEYS = frozenset((
 
 NOTIFICATION_SETTINGS = 'SyncNotificationSettings'
 # What the Entra portal sends when nothing else is said: notifications off, the accidental-deletion threshold on at 500
-# (graph-api/secrets-keys.md §3).
+# (docs/graph-behaviour.md §4.4).
 DEFAULT_NOTIFICATION_SETTINGS = {'Enabled': False, 'DeleteThresholdEnabled': True, 'DeleteThresholdValue': 500}
 
 _EMAIL = re.compile(r'^[^@\s,;]+@[^@\s,;]+\.[^@\s,;]+$')
 _GUID = re.compile(r'^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$')
 
-# Seconds to wait for a new service principal, and for a PUT to show in a GET (replication, graph-sync-api.md §4.4).
+# Seconds to wait for a new service principal, and for a PUT to show in a GET (replication, docs/graph-behaviour.md §3.6, §4.3).
 REPLICATION_TIMEOUT = 60.0
 
 MODULE_SPEC = module_spec(
@@ -110,7 +110,7 @@ def secret_value(key, value):
     if isinstance(value, bool):
         return 'true' if value else 'false'
     if isinstance(value, (dict, list)):
-        # SyncNotificationSettings and AppKey hold JSON documents in a string (secrets-keys.md §3).
+        # SyncNotificationSettings and AppKey hold JSON documents in a string (docs/graph-behaviour.md §4.4).
         return json.dumps(value, separators=(',', ':'), sort_keys=True)
     if value is None:
         return ''

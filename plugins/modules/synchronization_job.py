@@ -283,8 +283,9 @@ job:
   returned: success
   type: dict
   contains:
+    # BEGIN job: generated from hacking/job_return.yml by hacking/update_return_docs.py; edit it there.
     id:
-      description: The job id, C(<template id>.<32 hex characters>). Not a GUID.
+      description: The job ID, C(<template id>.<32 hex characters>), sometimes with a third part. Not a GUID.
       type: str
       returned: success
       sample: scim.e4bbf44533ea4eabb17027f3a92e92aa
@@ -299,7 +300,7 @@ job:
       returned: success
       contains:
         state:
-          description: V(Active) (running), V(Disabled) (never started) or V(Paused).
+          description: V(Active) (running), V(Disabled) (never started, or disabled by the service) or V(Paused).
           type: str
           returned: success
           sample: Active
@@ -317,14 +318,14 @@ job:
           returned: success
           sample: null
     status:
-      description: The job's status as Graph reports it.
+      description: The job's status, as Graph reports it.
       type: dict
       returned: success
       contains:
         code:
           description:
-            - V(NotConfigured) (never configured), V(NotRun) (started, first cycle not finished), V(Active) (running
-              periodically), V(Paused) or V(Quarantine).
+            - V(NotConfigured) (no credentials saved, never run), V(NotRun) (started, first cycle not finished), V(Active)
+              (running periodically), V(Paused) or V(Quarantine).
           type: str
           returned: success
           sample: Active
@@ -355,13 +356,14 @@ job:
               sample: '2024-05-24T21:50:54.4981365Z'
             reason:
               description:
-                - Why, for example V(EncounteredQuarantineException) (invalid credentials),
-                  V(EncounteredEscrowProportionThreshold) (too many failures) or V(TooManyDeletes).
+                - V(EncounteredBaseEscrowThreshold), V(EncounteredTotalEscrowThreshold),
+                  V(EncounteredEscrowProportionThreshold) (too many failures), V(EncounteredQuarantineException) (usually
+                  invalid credentials), V(Unknown), V(QuarantinedOnDemand), V(TooManyDeletes) or V(IngestionInterrupted).
               type: str
               returned: success
               sample: EncounteredQuarantineException
             series_began:
-              description: When the series of quarantines began.
+              description: When the first quarantine of the series began.
               type: str
               returned: success
               sample: '2024-05-24T21:45:54.4981365Z'
@@ -374,7 +376,7 @@ job:
               description: The error that caused the quarantine.
               type: dict
               returned: success
-              contains:
+              contains: &error
                 code:
                   description: The error code.
                   type: str
@@ -392,14 +394,15 @@ job:
                   sample: true
         last_execution:
           description:
-            - The last provisioning cycle (a C(synchronizationTaskExecution)); null if none.
-            - Right after a start, Graph shows a placeholder with RV(job.status.last_execution.state=Failed), error
-              code V(None) and null times while the status code is V(NotRun); it is not a failure.
+            - The most recent provisioning cycle, with every field of the Graph C(synchronizationTaskExecution) resource;
+              null if the job never ran.
+            - Right after a start, Graph shows a placeholder with RV(job.status.last_execution.state=Failed), error code
+              V(None) and null times while the status code is V(NotRun); it is not a failure.
           type: dict
           returned: success
           contains: &execution
             activity_identifier:
-              description: The identifier of the cycle, to find it in the provisioning logs.
+              description: The ID of the cycle, to look it up in the provisioning logs.
               type: str
               returned: success
               sample: c3173f7b-9e67-4759-828c-cb499967be57
@@ -414,73 +417,74 @@ job:
               returned: success
               sample: 118
             count_escrowed:
-              description: Objects escrowed (failed and to be retried) in the cycle.
+              description: Objects whose provisioning failed in the cycle and is retried later (escrowed).
               type: int
               returned: success
               sample: 2
             count_escrowed_raw:
-              description: Escrows in the cycle, counting repeated ones.
+              description: Escrowed objects, counting repeated and reference escrows.
               type: int
               returned: success
               sample: 2
             count_exported:
-              description: Objects exported to the target.
+              description: Objects exported to the target system.
               type: int
               returned: success
               sample: 118
             count_exports:
-              description: Export operations performed.
+              description: Export operations performed (one object may need several).
               type: int
               returned: success
               sample: 118
             count_imported:
-              description: Objects imported from the source.
+              description: Objects imported from the source system.
               type: int
               returned: success
               sample: 120
             count_imported_deltas:
-              description: Changes imported from the source.
+              description: Changes imported from the source system.
               type: int
               returned: success
               sample: 120
             count_imported_reference_deltas:
-              description: Reference changes (managers, group members) imported.
+              description: Reference changes (for example managers or group members) imported.
               type: int
               returned: success
               sample: 15
             error:
-              description: The error of the cycle, with C(code), C(message) and C(tenant_actionable); null if none.
+              description: The error of the cycle; null if none.
               type: dict
               returned: success
-              sample: null
+              contains: *error
             state:
               description: V(Succeeded), V(Failed) or V(EntryLevelErrors) (some objects failed).
               type: str
               returned: success
               sample: Succeeded
             time_began:
-              description: When the cycle began.
+              description: When the cycle began; null for "never".
               type: str
               returned: success
               sample: '2024-05-24T21:45:53.6330529Z'
             time_ended:
-              description: When the cycle ended.
+              description: When the cycle ended; null for "never".
               type: str
               returned: success
               sample: '2024-05-24T21:47:12.1100000Z'
         last_successful_execution:
-          description: The last cycle that succeeded, with the same fields as RV(job.status.last_execution); null if none.
+          description: The most recent successful cycle, with the same fields as RV(job.status.last_execution); null if none.
           type: dict
           returned: success
           contains: *execution
         last_successful_execution_with_exports:
-          description: The last successful cycle that exported something, with the same fields as
-            RV(job.status.last_execution); null if none.
+          description:
+            - The most recent successful cycle that exported something, with the same fields as
+              RV(job.status.last_execution); null if none.
           type: dict
           returned: success
           contains: *execution
         progress:
-          description: Progress of the current cycle, one entry per unit of work.
+          description: Progress of the current cycle, one entry per unit of work; empty when Graph reports none.
           type: list
           elements: dict
           returned: success
@@ -506,30 +510,33 @@ job:
               returned: success
               sample: '2024-05-24T21:46:00Z'
         steady_state_first_achieved_time:
-          description: When the job first reached a steady state (its initial cycle done); null if never.
+          description: When the job first reached a steady state (its initial cycle done); null for "never".
           type: str
           returned: success
           sample: '2024-05-24T22:30:00Z'
         steady_state_last_achieved_time:
-          description: When the job last reached a steady state; null if never.
+          description: When the job last reached a steady state; null for "never".
           type: str
           returned: success
           sample: '2024-05-25T08:30:00Z'
         synchronized_entry_count_by_type:
-          description: How many objects of each type are synchronized, keyed by the type as Graph names it.
+          description: How many objects of each type are synchronized, keyed by the mapping as Graph names it.
           type: dict
           returned: success
           sample: {user to user: 118, group to group: 3}
         troubleshooting_url:
-          description: A link to troubleshooting guidance; often null or empty.
+          description: A link to troubleshooting guidance, when Graph gives one; often null or empty.
           type: str
           returned: success
           sample: null
     synchronization_job_settings:
-      description: The job's settings, name to value (strings), as Graph spells the names.
+      description:
+        - The job's settings (name to value, as strings), most inherited from the template, for example
+          C(QuarantineTooManyDeletesThreshold). Names are kept as Graph spells them.
       type: dict
       returned: success
       sample: {QuarantineTooManyDeletesThreshold: '500'}
+    # END job
 job_ids:
   description: The ids of the jobs of O(template_id) when there are several and the task does not say which one.
   returned: when several jobs match

@@ -199,8 +199,9 @@ jobs:
   type: list
   elements: dict
   contains:
+    # BEGIN job: generated from hacking/job_return.yml by hacking/update_return_docs.py; edit it there.
     id:
-      description: The job ID, C(<template id>.<32 hex characters>). Not a GUID.
+      description: The job ID, C(<template id>.<32 hex characters>), sometimes with a third part. Not a GUID.
       type: str
       returned: always
       sample: scim.e4bbf44533ea4eabb17027f3a92e92aa
@@ -209,6 +210,249 @@ jobs:
       type: str
       returned: always
       sample: scim
+    schedule:
+      description: When the job runs. Read-only in Graph.
+      type: dict
+      returned: always
+      contains:
+        state:
+          description: V(Active) (running), V(Disabled) (never started, or disabled by the service) or V(Paused).
+          type: str
+          returned: always
+          sample: Active
+        interval:
+          description:
+            - The time between cycles, an ISO 8601 duration (V(PT40M) is 40 minutes).
+            - A job that was never started may show V(P10675199DT2H48M5.4775807S), the largest .NET time span, which
+              means never.
+          type: str
+          returned: always
+          sample: PT40M
+        expiration:
+          description: When the schedule expires; usually null.
+          type: str
+          returned: always
+          sample: null
+    status:
+      description: The job's status, as Graph reports it.
+      type: dict
+      returned: always
+      contains:
+        code:
+          description:
+            - V(NotConfigured) (no credentials saved, never run), V(NotRun) (started, first cycle not finished), V(Active)
+              (running periodically), V(Paused) or V(Quarantine).
+          type: str
+          returned: always
+          sample: Active
+        count_successive_complete_failures:
+          description: How many cycles in a row failed completely.
+          type: int
+          returned: always
+          sample: 0
+        escrows_pruned:
+          description: Whether escrows (objects whose provisioning failed and is retried) were pruned.
+          type: bool
+          returned: always
+          sample: false
+        quarantine:
+          description: Why and since when the job is in quarantine; null unless it is.
+          type: dict
+          returned: always
+          contains:
+            current_began:
+              description: When the current quarantine began.
+              type: str
+              returned: always
+              sample: '2024-05-24T21:45:54.4981365Z'
+            next_attempt:
+              description: When the service tries again.
+              type: str
+              returned: always
+              sample: '2024-05-24T21:50:54.4981365Z'
+            reason:
+              description:
+                - V(EncounteredBaseEscrowThreshold), V(EncounteredTotalEscrowThreshold),
+                  V(EncounteredEscrowProportionThreshold) (too many failures), V(EncounteredQuarantineException) (usually
+                  invalid credentials), V(Unknown), V(QuarantinedOnDemand), V(TooManyDeletes) or V(IngestionInterrupted).
+              type: str
+              returned: always
+              sample: EncounteredQuarantineException
+            series_began:
+              description: When the first quarantine of the series began.
+              type: str
+              returned: always
+              sample: '2024-05-24T21:45:54.4981365Z'
+            series_count:
+              description: How many quarantines the series has had.
+              type: int
+              returned: always
+              sample: 1
+            error:
+              description: The error that caused the quarantine.
+              type: dict
+              returned: always
+              contains: &error
+                code:
+                  description: The error code.
+                  type: str
+                  returned: always
+                  sample: SystemForCrossDomainIdentityManagementInvalidCredentials
+                message:
+                  description: The error message.
+                  type: str
+                  returned: always
+                  sample: Please provide a valid tenant URL for your application.
+                tenant_actionable:
+                  description: Whether the tenant's administrators can fix it.
+                  type: bool
+                  returned: always
+                  sample: true
+        last_execution:
+          description:
+            - The most recent provisioning cycle, with every field of the Graph C(synchronizationTaskExecution) resource;
+              null if the job never ran.
+            - Right after a start, Graph shows a placeholder with RV(jobs[].status.last_execution.state=Failed), error code
+              V(None) and null times while the status code is V(NotRun); it is not a failure.
+          type: dict
+          returned: always
+          contains: &execution
+            activity_identifier:
+              description: The ID of the cycle, to look it up in the provisioning logs.
+              type: str
+              returned: always
+              sample: c3173f7b-9e67-4759-828c-cb499967be57
+            count_entitled:
+              description: Objects in scope of the cycle.
+              type: int
+              returned: always
+              sample: 120
+            count_entitled_for_provisioning:
+              description: Objects in scope that were eligible for provisioning.
+              type: int
+              returned: always
+              sample: 118
+            count_escrowed:
+              description: Objects whose provisioning failed in the cycle and is retried later (escrowed).
+              type: int
+              returned: always
+              sample: 2
+            count_escrowed_raw:
+              description: Escrowed objects, counting repeated and reference escrows.
+              type: int
+              returned: always
+              sample: 2
+            count_exported:
+              description: Objects exported to the target system.
+              type: int
+              returned: always
+              sample: 118
+            count_exports:
+              description: Export operations performed (one object may need several).
+              type: int
+              returned: always
+              sample: 118
+            count_imported:
+              description: Objects imported from the source system.
+              type: int
+              returned: always
+              sample: 120
+            count_imported_deltas:
+              description: Changes imported from the source system.
+              type: int
+              returned: always
+              sample: 120
+            count_imported_reference_deltas:
+              description: Reference changes (for example managers or group members) imported.
+              type: int
+              returned: always
+              sample: 15
+            error:
+              description: The error of the cycle; null if none.
+              type: dict
+              returned: always
+              contains: *error
+            state:
+              description: V(Succeeded), V(Failed) or V(EntryLevelErrors) (some objects failed).
+              type: str
+              returned: always
+              sample: Succeeded
+            time_began:
+              description: When the cycle began; null for "never".
+              type: str
+              returned: always
+              sample: '2024-05-24T21:45:53.6330529Z'
+            time_ended:
+              description: When the cycle ended; null for "never".
+              type: str
+              returned: always
+              sample: '2024-05-24T21:47:12.1100000Z'
+        last_successful_execution:
+          description: The most recent successful cycle, with the same fields as RV(jobs[].status.last_execution); null if none.
+          type: dict
+          returned: always
+          contains: *execution
+        last_successful_execution_with_exports:
+          description:
+            - The most recent successful cycle that exported something, with the same fields as
+              RV(jobs[].status.last_execution); null if none.
+          type: dict
+          returned: always
+          contains: *execution
+        progress:
+          description: Progress of the current cycle, one entry per unit of work; empty when Graph reports none.
+          type: list
+          elements: dict
+          returned: always
+          contains:
+            completed_units:
+              description: Units done.
+              type: int
+              returned: always
+              sample: 50
+            total_units:
+              description: Units in all.
+              type: int
+              returned: always
+              sample: 120
+            units:
+              description: What is counted.
+              type: str
+              returned: always
+              sample: Users
+            progress_observation_date_time:
+              description: When the progress was observed.
+              type: str
+              returned: always
+              sample: '2024-05-24T21:46:00Z'
+        steady_state_first_achieved_time:
+          description: When the job first reached a steady state (its initial cycle done); null for "never".
+          type: str
+          returned: always
+          sample: '2024-05-24T22:30:00Z'
+        steady_state_last_achieved_time:
+          description: When the job last reached a steady state; null for "never".
+          type: str
+          returned: always
+          sample: '2024-05-25T08:30:00Z'
+        synchronized_entry_count_by_type:
+          description: How many objects of each type are synchronized, keyed by the mapping as Graph names it.
+          type: dict
+          returned: always
+          sample: {user to user: 118, group to group: 3}
+        troubleshooting_url:
+          description: A link to troubleshooting guidance, when Graph gives one; often null or empty.
+          type: str
+          returned: always
+          sample: null
+    synchronization_job_settings:
+      description:
+        - The job's settings (name to value, as strings), most inherited from the template, for example
+          C(QuarantineTooManyDeletesThreshold). Names are kept as Graph spells them.
+      type: dict
+      returned: always
+      sample: {QuarantineTooManyDeletesThreshold: '500'}
+    # END job
     service_principal:
       description: The service principal (enterprise application) the job belongs to.
       type: dict
@@ -299,212 +543,6 @@ jobs:
           description: The C(client-request-id) this collection sent, when known.
           type: str
           returned: always
-    schedule:
-      description: When the job runs. Read-only in Graph.
-      type: dict
-      returned: always
-      contains:
-        state:
-          description: V(Active), V(Disabled) or V(Paused).
-          type: str
-          returned: always
-          sample: Active
-        interval:
-          description:
-            - The time between cycles, an ISO 8601 duration (V(PT40M) is 40 minutes).
-            - A job that was never started shows V(P10675199DT2H48M5.4775807S), the largest .NET time span, meaning never.
-          type: str
-          returned: always
-          sample: PT40M
-        expiration:
-          description: When the schedule expires; usually null.
-          type: str
-          returned: always
-    status:
-      description: The job's status, as Graph reports it.
-      type: dict
-      returned: always
-      contains:
-        code:
-          description: V(NotConfigured), V(NotRun), V(Active), V(Paused) or V(Quarantine).
-          type: str
-          returned: always
-          sample: Active
-        count_successive_complete_failures:
-          description: How many cycles in a row failed completely.
-          type: int
-          returned: always
-          sample: 0
-        escrows_pruned:
-          description: Whether escrows (objects whose provisioning failed and is retried) were pruned.
-          type: bool
-          returned: always
-          sample: false
-        quarantine:
-          description: Why and since when the job is quarantined; null unless it is.
-          type: dict
-          returned: always
-          contains:
-            current_began:
-              description: When the current quarantine began.
-              type: str
-              returned: always
-              sample: '2024-05-24T21:45:54.4981365Z'
-            next_attempt:
-              description: When the service tries again.
-              type: str
-              returned: always
-              sample: '2024-05-24T21:50:54.4981365Z'
-            reason:
-              description:
-                - V(EncounteredBaseEscrowThreshold), V(EncounteredTotalEscrowThreshold),
-                  V(EncounteredEscrowProportionThreshold), V(EncounteredQuarantineException) (usually invalid
-                  credentials), V(Unknown), V(QuarantinedOnDemand), V(TooManyDeletes) or V(IngestionInterrupted).
-              type: str
-              returned: always
-              sample: EncounteredQuarantineException
-            series_began:
-              description: When the first quarantine of the series began.
-              type: str
-              returned: always
-              sample: '2024-05-24T21:45:54.4981365Z'
-            series_count:
-              description: How many quarantines the series has had.
-              type: int
-              returned: always
-              sample: 1
-            error:
-              description: The error that caused the quarantine (C(code), C(message), C(tenant_actionable)).
-              type: dict
-              returned: always
-              sample:
-                code: SystemForCrossDomainIdentityManagementInvalidCredentials
-                message: Please provide a valid tenant URL for your application.
-                tenant_actionable: true
-        last_execution:
-          description:
-            - The most recent cycle, with every field of the Graph C(synchronizationTaskExecution) resource; null if
-              the job never ran.
-            - Right after a start, Graph shows a placeholder with state V(Failed), error code V(None) and null times.
-          type: dict
-          returned: always
-          contains: &execution
-            activity_identifier:
-              description: The ID of the cycle, to look it up in the provisioning logs.
-              type: str
-              returned: always
-              sample: 703dd82f-faa0-4dbd-abdc-48f620ed7ab4
-            count_entitled:
-              description: Objects in scope of provisioning.
-              type: int
-              returned: always
-              sample: 120
-            count_entitled_for_provisioning:
-              description: Objects in scope and to be provisioned.
-              type: int
-              returned: always
-              sample: 118
-            count_escrowed:
-              description: Objects whose provisioning failed and is retried later (escrowed).
-              type: int
-              returned: always
-              sample: 2
-            count_escrowed_raw:
-              description: Escrowed objects, including reference escrows.
-              type: int
-              returned: always
-              sample: 2
-            count_exported:
-              description: Objects exported to the target system.
-              type: int
-              returned: always
-              sample: 15
-            count_exports:
-              description: Export operations (one object may need several).
-              type: int
-              returned: always
-              sample: 17
-            count_imported:
-              description: Objects imported from the source system.
-              type: int
-              returned: always
-              sample: 120
-            count_imported_deltas:
-              description: Changes imported from the source system.
-              type: int
-              returned: always
-              sample: 15
-            count_imported_reference_deltas:
-              description: Reference (for example manager or group membership) changes imported.
-              type: int
-              returned: always
-              sample: 3
-            error:
-              description: The cycle's error (C(code), C(message), C(tenant_actionable)), or null.
-              type: dict
-              returned: always
-            state:
-              description: V(Succeeded), V(Failed) or V(EntryLevelErrors).
-              type: str
-              returned: always
-              sample: Succeeded
-            time_began:
-              description: When the cycle began; null for "never".
-              type: str
-              returned: always
-              sample: '2024-05-24T21:05:12.1234567Z'
-            time_ended:
-              description: When the cycle ended; null for "never".
-              type: str
-              returned: always
-              sample: '2024-05-24T21:06:40.7654321Z'
-        last_successful_execution:
-          description: The most recent successful cycle, with the same fields as RV(jobs[].status.last_execution); null if none.
-          type: dict
-          returned: always
-          contains: *execution
-        last_successful_execution_with_exports:
-          description:
-            - The most recent successful cycle that exported something, with the same fields as
-              RV(jobs[].status.last_execution); null if none.
-          type: dict
-          returned: always
-          contains: *execution
-        progress:
-          description: Progress of the current cycle (C(completed_units), C(total_units), C(units), C(progress_observation_date_time)).
-          type: list
-          elements: dict
-          returned: always
-          sample: []
-        steady_state_first_achieved_time:
-          description: When the job first reached steady state (all objects processed); null for "never".
-          type: str
-          returned: always
-          sample: '2024-05-20T08:00:00Z'
-        steady_state_last_achieved_time:
-          description: When the job last reached steady state; null for "never".
-          type: str
-          returned: always
-          sample: '2024-05-24T21:06:40Z'
-        synchronized_entry_count_by_type:
-          description: How many objects of each kind are synchronized, by mapping name.
-          type: dict
-          returned: always
-          sample:
-            user to user: 118
-            group to group: 4
-        troubleshooting_url:
-          description: A link to troubleshooting help, when Graph gives one.
-          type: str
-          returned: always
-    synchronization_job_settings:
-      description:
-        - The job's settings (name to value), most inherited from the template, for example
-          C(QuarantineTooManyDeletesThreshold). Names are kept as Graph spells them.
-      type: dict
-      returned: always
-      sample:
-        QuarantineTooManyDeletesThreshold: '500'
     schema:
       description:
         - The job's synchronization schema, in snake_case (C(synchronization_rules), C(directories), and their

@@ -192,7 +192,7 @@ def test_an_application_still_replicating_from_an_interrupted_run_is_kept_not_du
 
 
 def test_an_application_without_provisioning_has_no_synchronization_templates(run_playbook):
-    # Dynamics CRM Online: supportedProvisioningTypes is empty (shared/graph-api/applicationtemplates-list.response.json).
+    # Dynamics CRM Online: supportedProvisioningTypes is empty (the applicationtemplate-list example, docs/graph-behaviour.md §1.4).
     run = run_playbook(playbook(template_id=None, template_name='Dynamics CRM Online', display_name='CRM'))
     assert run.rc == 0, run
     result = run.result(TASK)['result']

@@ -20,7 +20,7 @@ from playbook_tasks import NON_GALLERY_TEMPLATE, playbook
 BENCHMARKS_DIR = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), 'benchmarks')
 MODULE = 'entra.provisioning.synchronization_job_info'
 
-# What each job state the emulator seeds (simulation.SEED_STATES, docs/synchronization.md) must be called.
+# What each job state the emulator seeds (entra_graph_emulator.simulation.SEED_STATES, emulator/docs/synchronization.md) must be called.
 EXPECTED_HEALTH = {
     'not_configured': 'not_configured',       # Disabled / NotConfigured
     'paused_with_credentials': 'disabled',    # Disabled / Paused: credentials saved, never started

@@ -2,7 +2,7 @@
 # Copyright (c) entra.provisioning contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """entra.provisioning.synchronization_secret against the Graph emulator, whose secrets PUT replaces the whole set and
-whose GET masks sensitive values as "*" (graph-api/secrets-keys.md); and a -vvvv run of the whole job and secret
+whose GET masks sensitive values as "*" (docs/graph-behaviour.md §4.2, §4.3); and a -vvvv run of the whole job and secret
 scenario that must never print a secret."""
 
 from __future__ import absolute_import, division, print_function

@@ -30,17 +30,17 @@ from ansible_collections.entra.provisioning.plugins.module_utils._graph_errors i
 )
 from ansible_collections.entra.provisioning.plugins.module_utils._task import TaskFailure
 
-# Items of Microsoft's documented template list (shared/graph-api/applicationtemplates-list.realistic.json, a composite
-# of contrib applicationtemplate-list.md @028b8e35, graph-docs @95546b91, entra-docs
-# application-provisioning-configuration-api.md @0596ed57 and graph-docs @8039933a), trimmed.
+# Items of Microsoft's documented template lists (the applicationtemplate-list page, the archived graph-docs copies
+# of it and of the provisioning walkthrough, and the entra-docs provisioning API walkthrough; docs/graph-behaviour.md
+# §1.4, §2.8), trimmed.
 AWS_SINGLE_ACCOUNT = {'id': '8b1025e4-1dd2-430b-a150-2ef79cd700f5', 'displayName': 'AWS Single-Account Access',
                       'publisher': 'Amazon', 'supportedProvisioningTypes': ['sync']}
 AWS_SSO = {'id': '21ed01d2-ec13-4e9e-86c1-cd546719ebc4', 'displayName': 'AWS Single Sign-on',
            'publisher': 'Amazon Web Services, Inc.', 'supportedProvisioningTypes': ['sync']}
 SALESFORCE = {'id': 'cd3ed3de-93ee-400b-8b19-b61ef44a0f29', 'displayName': 'Salesforce', 'publisher': 'Microsoft'}
 
-# The v1.0 instantiate response (shared/graph-api/applicationtemplate-instantiate.response.json, contrib
-# applicationtemplate-instantiate.md @b7c64905), trimmed to the identifying fields.
+# The v1.0 instantiate response (https://learn.microsoft.com/graph/api/applicationtemplate-instantiate), trimmed to
+# the identifying fields.
 INSTANTIATED = {
     'application': {'id': '20845737-a145-446f-aa3c-77d432903957', 'appId': '3c653ec4-4e4c-4820-8127-49e3889cad99',
                     'applicationTemplateId': '229946b9-a9fb-45b8-9531-efa47453ac9e',
@@ -191,7 +191,7 @@ class TestDefaultSynchronizationTemplate:
         assert default_synchronization_template(templates) == 'scim'
 
     def test_the_only_one(self):
-        # shared/graph-api/templates-list.response.json prints no "default" at all.
+        # The list-templates page's example prints no "default" at all (docs/graph-behaviour.md §2.8).
         assert default_synchronization_template([{'id': 'Slack', 'factoryTag': 'CustomSCIM'}]) == 'Slack'
 
     def test_several_without_default_or_none(self):
@@ -210,7 +210,7 @@ class TestResults:
             display_name='Azure AD SAML Toolkit')
 
     def test_beta_object_id_is_read(self):
-        # The beta example prints the AAD-Graph style objectId instead of id (graph-sync-api.md §2.12).
+        # The beta example prints the AAD-Graph style objectId instead of id (docs/graph-behaviour.md §1.4).
         assert application_result({'objectId': 'o1', 'appId': 'x'})['id'] == 'o1'
         assert service_principal_result({'objectId': 's1', 'appId': 'x'})['id'] == 's1'
 

@@ -15,8 +15,8 @@ from ansible_collections.entra.provisioning.plugins.module_utils._convert import
     to_snake,
 )
 
-# Microsoft's documented examples (shared/graph-api/job-get.response.started.azure2azure.json and
-# job-get.response.quarantine.aws-sso.json), trimmed to what each test needs.
+# Microsoft's documented examples (the started Azure2Azure job and the quarantined AWS Single Sign-on job of
+# docs/graph-behaviour.md §2.8), trimmed to what each test needs.
 STARTED_JOB = {
     '@odata.context': 'https://graph.microsoft.com/v1.0/$metadata#servicePrincipals(\'x\')/synchronization/jobs/$entity',
     'id': 'Azure2Azure.e4bbf44533ea4eabb17027f3a92e92aa',
@@ -160,7 +160,7 @@ def test_quarantine_is_converted_with_its_error():
 
 
 def test_quarantine_with_the_doc_examples_empty_strings_reads_as_none():
-    # shared/graph-api/job-get.response.json prints "" in typed quarantine fields.
+    # The job-get page's example prints "" in typed quarantine fields (docs/graph-behaviour.md §2.6).
     graph = copy.deepcopy(STARTED_JOB)
     graph['status']['quarantine'] = {'currentBegan': '', 'nextAttempt': '', 'reason': '', 'seriesBegan': '', 'seriesCount': 2}
 
@@ -186,7 +186,7 @@ def test_counts_and_progress():
 
 
 def test_a_job_with_an_empty_status_still_has_every_key():
-    # shared/graph-api/jobs-list.response.overview.json prints "status": {}.
+    # The synchronization overview's list example prints "status": {} (docs/graph-behaviour.md §2.8).
     job = job_to_result({'id': 'SfSandboxOutDelta.e4bb', 'templateId': 'SfSandboxOutDelta',
                          'schedule': {'expiration': None, 'interval': 'PT20M', 'state': 'Active'}, 'status': {}})
 

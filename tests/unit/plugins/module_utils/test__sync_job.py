@@ -30,7 +30,7 @@ NEVER = '0001-01-01T00:00:00Z'
 
 def graph_job(schedule_state='Disabled', code='NotConfigured', template='scim', job_id=None, last_execution=None,
               quarantine=None, steady=NEVER, settings=None):
-    """A job as Graph returns it (shapes from shared/graph-api/job-*.json)."""
+    """A job as Graph returns it (shapes from the documented examples, docs/graph-behaviour.md §2.8)."""
     return {
         'id': job_id or '%s.e4bbf44533ea4eabb17027f3a92e92aa' % template,
         'templateId': template,
@@ -49,7 +49,7 @@ def execution(state='Succeeded', began='2024-05-24T21:45:53.633Z'):
             'error': None, 'countExported': 1}
 
 
-# The placeholder Graph shows right after start (job-get.response.started.azure2azure.json, graph-sync-api.md §2.5).
+# The placeholder Graph shows right after start (the cross-tenant synchronization walkthrough, docs/graph-behaviour.md §2.5).
 PLACEHOLDER = {'activityIdentifier': None, 'state': 'Failed', 'timeBegan': NEVER, 'timeEnded': NEVER,
                'error': {'code': 'None', 'message': '', 'tenantActionable': False}}
 QUARANTINE = {'currentBegan': '2024-05-24T21:45:54Z', 'nextAttempt': '2024-05-24T21:50:54Z',
@@ -77,7 +77,7 @@ def desired(**params):
     ('started', graph_job('Paused', 'Paused'), ['start']),
     ('started', graph_job('Active', 'NotRun'), []),
     ('started', graph_job('Active', 'Active'), []),
-    # A quarantined job is started again: that clears quarantine (graph-sync-api.md §3.3).
+    # A quarantined job is started again: that clears quarantine (docs/graph-behaviour.md §3.3).
     ('started', graph_job('Active', 'Quarantine', quarantine=QUARANTINE), ['start']),
     ('paused', None, ['create']),
     ('paused', graph_job(), []),
@@ -98,7 +98,7 @@ def test_plan_job_actions(state, current, expected):
 
 
 def test_started_job_is_never_started_again():
-    # Microsoft: "Don't create scripts to call the start job continuously while it's running" (graph-sync-api.md §8.8).
+    # Microsoft: "Don't create scripts to call the start job continuously while it's running" (docs/graph-behaviour.md §3.3).
     for code in ('NotRun', 'Active'):
         actions, dummy = plan_job_actions(graph_job('Active', code), desired(state='started'))
         assert 'start' not in actions
@@ -421,14 +421,14 @@ def test_bad_input_fails_naming_the_option(params, message):
 
 
 def test_restart_scope_becomes_graphs_comma_separated_string():
-    # graph-sync-api.md §8.7: one string, ", " separated, Graph's spelling.
+    # docs/graph-behaviour.md §2.7: one string, ", " separated, Graph's spelling.
     assert desired(state='restarted', restart_scope=['watermark', 'Escrows', 'QUARANTINESTATE', 'Escrows']).restart_scope == \
         'Watermark, Escrows, QuarantineState'
     assert desired(state='restarted').restart_scope is None
 
 
 def test_job_ids_with_dots_are_accepted():
-    # graph-sync-api.md §8.10: not GUIDs; three-part Cloud Sync ids exist.
+    # docs/graph-behaviour.md §1.2: not GUIDs; three-part Cloud Sync ids exist.
     job = desired(job_id='AD2AADProvisioning.fd1c9b9e8077402c8bc03a7186c8f976.2f5e1c1a-1111-2222-3333-444455556666')
     assert job.job_id.startswith('AD2AADProvisioning.')
 
@@ -524,7 +524,7 @@ def test_a_job_paused_while_waiting_stops_the_wait():
 
 
 def test_a_job_created_under_a_derived_template_is_found_by_the_name_used():
-    # POST {"templateId": "customappsso"} creates a customappssoOutDelta job (graph-api/scim-template-notes.md).
+    # POST {"templateId": "customappsso"} creates a customappssoOutDelta job (docs/graph-behaviour.md §1.3).
     jobs = [graph_job(template='customappssoRoleIn'), graph_job(template='customappssoOutDelta')]
 
     assert find_job(jobs, 'customappsso')['templateId'] == 'customappssoOutDelta'

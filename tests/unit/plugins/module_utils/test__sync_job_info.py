@@ -35,8 +35,8 @@ UTC = datetime.timezone.utc
 NOW = datetime.datetime(2024, 5, 25, 12, 0, 0, tzinfo=UTC)
 SP = {'id': '5f0f4f2c-6a3e-4d0b-9a61-7b1e0c2d3e4f', 'appId': '3c653ec4-4e4c-4820-8127-49e3889cad99', 'displayName': 'Contoso HR SCIM'}
 
-# Job states as Microsoft's documentation prints them (shared/graph-api/, see its README for the pages):
-# a job created from a gallery template (job-post.response.json, graph-sync-api.md §3.1).
+# Job states as Microsoft's documentation prints them (docs/graph-behaviour.md §2.8 names the pages):
+# a job created from a gallery template (the post-jobs example, docs/graph-behaviour.md §3.1).
 CREATED = {
     'id': 'BoxOutDelta.e4bbf44533ea4eabb17027f3a92e92aa', 'templateId': 'BoxOutDelta',
     'schedule': {'expiration': None, 'interval': 'P10675199DT2H48M5.4775807S', 'state': 'Disabled'},
@@ -45,10 +45,10 @@ CREATED = {
                'lastSuccessfulExecutionWithExports': None, 'steadyStateFirstAchievedTime': '0001-01-01T00:00:00Z',
                'steadyStateLastAchievedTime': '0001-01-01T00:00:00Z', 'quarantine': None, 'troubleshootingUrl': None},
 }
-# Credentials saved, never started (jobs-list.response.json: Disabled + Paused, graph-sync-api.md §4.1).
+# Credentials saved, never started (the list-jobs example: Disabled + Paused, docs/graph-behaviour.md §3.2).
 CONFIGURED = copy.deepcopy(CREATED)
 CONFIGURED['status']['code'] = 'Paused'
-# Right after start (job-get.response.started.azure2azure.json): NotRun with a placeholder lastExecution "Failed".
+# Right after start (the cross-tenant synchronization walkthrough): NotRun with a placeholder lastExecution "Failed".
 STARTED = {
     'id': 'Azure2Azure.e4bbf44533ea4eabb17027f3a92e92aa', 'templateId': 'Azure2Azure',
     'schedule': {'expiration': None, 'interval': 'PT40M', 'state': 'Active'},
@@ -65,7 +65,7 @@ STARTED = {
         'progress': [], 'synchronizedEntryCountByType': [],
     },
 }
-# Quarantined (job-get.response.quarantine.box.json).
+# Quarantined (the Box job of the archived synchronization_job page, docs/graph-behaviour.md §2.8).
 QUARANTINED = {
     'id': 'BoxOutDelta.7928d5b574424a97ae2d66f9e9972ecb', 'templateId': 'BoxOutDelta',
     'schedule': {'expiration': None, 'interval': 'PT40M', 'state': 'Active'},
@@ -88,7 +88,7 @@ QUARANTINED = {
 
 
 def running(state='Succeeded', ended='2024-05-25T11:20:00.1234567Z', failures=0, escrowed=0, error=None):
-    """A job running periodically (R1:overview shape) whose last cycle ended as given."""
+    """A job running periodically (the synchronization overview's shape) whose last cycle ended as given."""
     job = copy.deepcopy(STARTED)
     job['status'].update(code='Active', countSuccessiveCompleteFailures=failures)
     job['status']['lastExecution'].update(state=state, timeBegan='2024-05-25T11:19:00Z', timeEnded=ended,
@@ -126,7 +126,7 @@ def test_a_paused_job_is_paused():
 
 
 def test_a_just_started_job_is_not_failing_despite_its_placeholder_failed_execution():
-    # graph-sync-api.md §2.5: "Do not read lastExecution.state == Failed as a real failure while code == NotRun".
+    # docs/graph-behaviour.md §2.5: the placeholder lastExecution (state Failed) while the code is NotRun is not a failure.
     assert job_to_result(STARTED)['status']['last_execution']['state'] == 'Failed'
     assert health(STARTED) == 'not_run'
 
@@ -160,7 +160,7 @@ def test_status_codes_this_collection_does_not_know_are_unknown():
     job['status']['code'] = 'InProgress'  # named by a Microsoft agent, not a member of synchronizationStatusCode
 
     assert health(job) == 'unknown'
-    # The overview example prints "status": {} (jobs-list.response.overview.json).
+    # The overview example prints "status": {} (docs/graph-behaviour.md §2.8).
     assert health({'id': 'SfSandboxOutDelta.e4bb', 'templateId': 'SfSandboxOutDelta',
                    'schedule': {'expiration': None, 'interval': 'PT20M', 'state': 'Active'}, 'status': {}}) == 'unknown'
 
@@ -189,6 +189,36 @@ def test_stale_reason_says_how_long():
 @pytest.mark.parametrize('verdict', [verdict for verdict in HEALTH_VERDICTS if verdict != 'unreadable'])
 def test_every_verdict_has_a_reason(verdict):
     assert describe_health(job_to_result(running()), verdict, now=NOW, stale_after_hours=24.0)
+
+
+def paused():
+    job = running()
+    job['schedule']['state'] = job['status']['code'] = 'Paused'
+    return job
+
+
+def unknown_code():
+    job = running()
+    job['status']['code'] = 'InProgress'
+    return job
+
+
+@pytest.mark.parametrize('graph_job, verdict, reason', [
+    (CREATED, 'not_configured', 'Not configured: no credentials have been saved and the job has never run.'),
+    (CONFIGURED, 'disabled', 'Not scheduled (schedule state Disabled): the job was never started, or the service disabled it.'),
+    (paused(), 'paused', 'Paused: the job keeps its state and runs again when started.'),
+    (STARTED, 'not_run', 'Started; the first cycle has not finished yet.'),
+    (running(state='EntryLevelErrors', escrowed=4), 'degraded',
+     'The last cycle ended with errors on some objects (4 escrowed, retried in later cycles).'),
+    (running(state='EntryLevelErrors'), 'degraded', 'The last cycle ended with errors on some objects.'),
+    (running(), 'healthy', 'Running; the last cycle succeeded at 2024-05-25T11:20:00.1234567Z.'),
+    (running(failures=2), 'failing', 'The last cycle failed; 2 complete failures in a row.'),
+    (unknown_code(), 'unknown', 'Status code InProgress is not one this collection knows.'),
+])
+def test_each_verdict_comes_with_its_reason(graph_job, verdict, reason):
+    entry = job_entry(graph_job, SP, now=NOW, stale_after_hours=24.0)
+
+    assert (entry['health'], entry['health_reason']) == (verdict, reason)
 
 
 @pytest.mark.parametrize('value, expected', [
@@ -317,7 +347,7 @@ def test_schema_path_keeps_the_dotted_job_id():
 
 
 def test_templates_are_returned_without_their_schema():
-    # templates-list.response.json (list-templates doc page), abridged.
+    # The list-templates page's example (docs/graph-behaviour.md §2.8), abridged.
     template = {'id': 'Slack', 'applicationId': '12345678-1234-1234-1234-123456789012', 'factoryTag': 'CustomSCIM',
                 'default': True, 'schema': {'directories': [], 'synchronizationRules': []},
                 'metadata': [{'key': 'GalleryApplicationKey', 'value': 'slack'}]}

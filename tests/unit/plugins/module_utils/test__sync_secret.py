@@ -20,7 +20,7 @@ from ansible_collections.entra.provisioning.plugins.module_utils._sync_secret im
 from ansible_collections.entra.provisioning.plugins.module_utils._task import TaskFailure
 
 # What GET .../synchronization/secrets answers for a SCIM app: SecretToken masked, the rest in clear
-# (graph-api/secrets-keys.md §2).
+# (docs/graph-behaviour.md §4.3).
 SCIM = [
     {'key': 'BaseAddress', 'value': 'https://scim.contoso.com/v2'},
     {'key': 'SecretToken', 'value': '*'},
