@@ -117,7 +117,7 @@ def run_as_processes(run_playbook, count, folder):
         log.close()
         with open(os.path.join(folder, name + '.log')) as handle:
             output = handle.read()
-        outcomes[name] = (process.returncode, [entry for entry in read_results(results_path)], output)
+        outcomes[name] = (process.returncode, read_results(results_path), output)
     return outcomes
 
 
@@ -207,8 +207,9 @@ def check_trial(emulator, outcomes):
     if len(sent) != 1:
         problems.append('%d starts were sent: %s' % (len(sent), ', '.join(sent)))
     if problems:
-        problems.append('writes: ' + ', '.join('%s %s %s' % (entry['method'], strip_version(entry['path']).split('/synchronization/')[-1],
-                                                          entry['status']) for entry in log if entry.get('write')))
+        writes = ['%s %s %s' % (entry['method'], strip_version(entry['path']).split('/synchronization/')[-1], entry['status'])
+                  for entry in log if entry.get('write')]
+        problems.append('writes: ' + ', '.join(writes))
     figures = dict(
         creates=sum(1 for entry in log if entry.get('write') and (entry['path'].endswith('/instantiate') or entry['path'].endswith('/jobs'))),
         deletes=sum(1 for entry in log if entry.get('write') and entry['method'] == 'DELETE'))
