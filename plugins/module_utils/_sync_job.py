@@ -512,7 +512,11 @@ def act(client, desired, jobs_path, current, actions, warn):
                 job, adopted = create_job(client, desired, jobs_path, warn)
                 done.append(action)
                 if adopted is not None:
+                    kept_id = job['id']
                     job = await_other_run(client, desired, jobs_path, job, adopted.others_act_by)
+                    if job is None:
+                        raise TaskFailure('job %s, which this run kept instead of the one it created, was deleted by someone '
+                                          'else meanwhile; run the task again.' % kept_id)
                     pending = plan_job_actions(job, desired)[0]
                 continue
             job = _act_once(client, desired, jobs_path, job, action)
