@@ -84,8 +84,8 @@ class TokenCacheFile:
 
     def __enter__(self):
         directory = os.path.dirname(self.path) or '.'
-        if not os.path.isdir(directory):
-            os.makedirs(directory, mode=0o700)
+        # exist_ok: parallel tasks (forks, AWX slices) create the cache directory at the same moment.
+        os.makedirs(directory, mode=0o700, exist_ok=True)
         lock_path = self.path + '.lock'
         fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o600)
         self._lock_handle = os.fdopen(fd, 'r+')

@@ -177,6 +177,12 @@ class GraphClient:
             raise error
         return found
 
+    def read_post(self, path, body=None):
+        """A POST that changes nothing: Graph models some reads as actions, for example ``schema/parseExpression``
+        (https://learn.microsoft.com/graph/api/synchronization-synchronizationschema-parseexpression). Allowed in check
+        mode, and repeated after a throttle or timeout like a GET, because repeating it is harmless."""
+        return self._call('POST', path, body=body, safe_to_repeat=True)
+
     def iter_pages(self, path, params=None):
         """Yield each page (a list) of a collection, following ``@odata.nextLink`` verbatim to the end (docs/graph-behaviour.md §6.1)."""
         page = self._call('GET', path, params=params)

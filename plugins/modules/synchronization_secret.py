@@ -36,6 +36,9 @@ options:
   service_principal_id:
     description:
       - The object id of the service principal (enterprise application). Not the application (client) id.
+      - In check mode, V(null) stands for a service principal an earlier task would create (check mode of
+        M(entra.provisioning.application_from_template) returns its id as V(null)). The options are checked and the
+        change is planned for a service principal without secrets, without any request. A real run needs the id.
     type: str
     required: true
   secrets:
@@ -47,13 +50,15 @@ options:
         C(AuthenticationType), C(SyncNotificationSettings). Case does not matter; an unknown key fails before
         anything is sent and names the closest known one.
       - Values are sent as strings; booleans as V(true) or V(false), and a dictionary (for the keys that hold a JSON
-        document, such as C(SyncNotificationSettings)) as compact JSON.
+        document, C(SyncNotificationSettings) and C(AppKey)) as compact JSON. A list, or a dictionary for another key,
+        fails before anything is sent, naming the key (never the value).
       - Every value given here is treated as secret and masked in all output, including values that are not secret,
         such as V(false) for C(SyncAll).
     type: dict
   state:
     description:
-      - V(present) sets the keys of O(secrets) and the typed options.
+      - V(present) sets the keys of O(secrets) and the typed options (O(notification_email), O(deletion_threshold),
+        O(skip_out_of_scope_deletions)).
       - V(absent) removes the keys of O(secrets) that are set.
     type: str
     choices: [present, absent]
@@ -86,6 +91,15 @@ options:
       - V(0) turns the prevention off. Graph's default is on, with 500.
       - Stored by Graph in the C(SyncNotificationSettings) key; its other fields are kept.
     type: int
+  skip_out_of_scope_deletions:
+    description:
+      - Whether accounts that go out of scope (unassigned, or no longer matching a scoping filter) are kept in the
+        target application instead of being disabled or deleted. Set it to V(true) before changing scoping filters
+        with M(entra.provisioning.synchronization_schema), which triggers a full synchronization.
+      - Stored by Graph in the C(SkipOutOfScopeDeletions) key, as V(True) or V(False). Cannot be combined with that
+        key in O(secrets).
+    type: bool
+    version_added: 0.2.0
 notes:
   - B(Masked keys.) Graph returns sensitive values, such as C(SecretToken) and C(Password), as C(*). Because every
     write replaces the whole set, a change to any key must send the masked keys too, whose values only the task can
@@ -136,7 +150,7 @@ EXAMPLES = r'''
     service_principal_id: 5f0f4f2c-6a3e-4d0b-9a61-7b1e0c2d3e4f
     secrets:
       SyncAll: false
-      SkipOutOfScopeDeletions: true
+    skip_out_of_scope_deletions: true
 
 - name: Cross-tenant synchronization to a target tenant
   entra.provisioning.synchronization_secret:

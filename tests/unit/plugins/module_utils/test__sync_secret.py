@@ -11,13 +11,13 @@ import pytest
 
 from ansible_collections.entra.provisioning.plugins.module_utils._sync_secret import (
     canonical_key,
-    check_service_principal_id,
     desired_secrets,
     notification_settings,
     plan_secret_changes,
+    run_synchronization_secret,
     secrets_diff,
 )
-from ansible_collections.entra.provisioning.plugins.module_utils._task import TaskFailure
+from ansible_collections.entra.provisioning.plugins.module_utils._task import Task, TaskFailure
 
 # What GET .../synchronization/secrets answers for a SCIM app: SecretToken masked, the rest in clear
 # (docs/graph-behaviour.md §4.3).
@@ -35,7 +35,7 @@ def sent(plan):
 
 def params(**overrides):
     base = dict(service_principal_id='5f0f4f2c-6a3e-4d0b-9a61-7b1e0c2d3e4f', state='present', update_secrets='always',
-                notification_email=None, deletion_threshold=None, secrets=None)
+                notification_email=None, deletion_threshold=None, skip_out_of_scope_deletions=None, secrets=None)
     base.update(overrides)
     return base
 
@@ -191,6 +191,16 @@ def test_keys_are_normalised_to_graphs_spelling():
                                                                                                'SyncAll': 'false'}
 
 
+def test_skip_out_of_scope_deletions_is_typed():
+    assert desired_secrets(params(skip_out_of_scope_deletions=True)) == {'SkipOutOfScopeDeletions': 'True'}
+    assert desired_secrets(params(skip_out_of_scope_deletions=False, secrets={'SyncAll': False})) == {
+        'SkipOutOfScopeDeletions': 'False', 'SyncAll': 'false'}
+    # Graph's "true" (set earlier through secrets) means the same: nothing to send.
+    current = [{'key': 'SkipOutOfScopeDeletions', 'value': 'true'}]
+    assert not plan_secret_changes(current, desired_secrets(params(skip_out_of_scope_deletions=True))).changed
+    assert plan_secret_changes(current, desired_secrets(params(skip_out_of_scope_deletions=False))).updated == ['SkipOutOfScopeDeletions']
+
+
 def test_unknown_key_fails_with_the_closest_one():
     with pytest.raises(TaskFailure, match=r'secrets: BaseAdress is not a synchronization secret key. Did you mean BaseAddress\?'):
         canonical_key('BaseAdress')
@@ -204,12 +214,41 @@ def test_unknown_key_fails_with_the_closest_one():
     (dict(notification_email='a@b.co', secrets={'SyncNotificationSettings': '{}'}), r'set the same key'),
     (dict(state='absent', deletion_threshold=10, secrets={'SyncAll': ''}), r'deletion_threshold applies to state=present only'),
     (dict(state='absent', secrets={}), r'state=absent removes the keys named in secrets'),
+    (dict(skip_out_of_scope_deletions=True, secrets={'skipoutofscopedeletions': 'true'}), r'set the same key'),
+    (dict(state='absent', skip_out_of_scope_deletions=False, secrets={'SyncAll': ''}),
+     r'skip_out_of_scope_deletions applies to state=present only; to remove the key, name SkipOutOfScopeDeletions'),
 ])
 def test_bad_input_fails_naming_the_option(overrides, message):
     with pytest.raises(TaskFailure, match=message):
         desired_secrets(params(**overrides))
 
 
-def test_service_principal_id_must_be_a_guid():
-    with pytest.raises(TaskFailure, match=r'service_principal_id: .* is not a GUID'):
-        check_service_principal_id('contoso-scim')
+@pytest.mark.parametrize('overrides, message', [
+    (dict(secrets={'SecretToken': ['tok-3c1f']}), r'secrets: SecretToken must be a string \(or a number or boolean\), got a list'),
+    (dict(secrets={'SecretToken': {'value': 'tok-3c1f'}}), r'secrets: SecretToken must be a string .*got a dict.*'
+                                                           r'only for AppKey and SyncNotificationSettings'),
+])
+def test_wrong_typed_values_are_refused_naming_the_key_never_the_value(overrides, message):
+    # A list used to be sent as its Python text (["tok"]), which Graph then stored as the credential.
+    with pytest.raises(TaskFailure, match=message) as raised:
+        desired_secrets(params(**overrides))
+    assert 'tok-3c1f' not in raised.value.msg
+
+
+def test_a_dict_is_a_json_document_for_the_keys_that_hold_one():
+    assert desired_secrets(params(secrets={'SyncNotificationSettings': {'Enabled': False}})) == {
+        'SyncNotificationSettings': '{"Enabled":false}'}
+
+
+def test_check_mode_plans_for_a_service_principal_not_created_yet_without_any_request():
+    def no_client(task):
+        raise AssertionError('no request may be sent for a service principal that does not exist yet')
+
+    task = Task(params(service_principal_id=None, secrets={'BaseAddress': 'https://x', 'SecretToken': 'tok-3c1f'},
+                       notification_email='a@b.co'), check_mode=True, client_factory=no_client)
+    result = run_synchronization_secret(task)
+    assert result['changed'] is True and result['added_keys'] == ['BaseAddress', 'SecretToken', 'SyncNotificationSettings']
+    assert 'tok-3c1f' in task.secrets  # masked in the result by the caller
+    with pytest.raises(TaskFailure, match=r'^service_principal_id: null is not a GUID'):
+        run_synchronization_secret(Task(params(service_principal_id=None, secrets={'SyncAll': True}),
+                                        check_mode=False, client_factory=no_client))
