@@ -238,14 +238,15 @@ def test_get_or_none_and_get_eventually():
 
 def test_get_eventually_gives_up_after_its_time():
     clock = [0.0]
-    # Reads at 0, 1 and 3 s (backoff 1, 2), and a last one when the 5 s are up: four reads, no more.
-    client, session, dummy, dummy2 = make_client([FakeResponse(404)] * 4)
+    # The replication pace (_polling.REPLICATION_PACE, 0.5 s doubling to 2 s): reads at 0, 0.5, 1.5 and 3.5 s, and a
+    # last one when the 5 s are up: five reads, no more.
+    client, session, dummy, dummy2 = make_client([FakeResponse(404)] * 5)
     client._monotonic = lambda: clock[0]
     client._sleep = lambda seconds: clock.__setitem__(0, clock[0] + seconds)
     with pytest.raises(GraphNotFound):
         client.get_eventually('/x', within=5)
     assert clock[0] <= 5
-    assert len(session.sent) == 4
+    assert len(session.sent) == 5
 
 
 def _batch_reply(statuses, headers=None):
