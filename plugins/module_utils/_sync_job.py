@@ -91,9 +91,10 @@ class JobAddress:
     ``job_id``, validated; every error names the option and the fix. Shared by every module that addresses a job."""
 
     def __init__(self, params, check_mode=False):
-        # In check mode a null service_principal_id stands for the one an earlier task would create (check mode of
-        # application_from_template returns it with id null): the job is planned for a parent without jobs.
-        self.planned_parent = (check_mode and params.get('service_principal_id') is None
+        # In check mode a null (or empty) service_principal_id stands for the one an earlier task would create (check
+        # mode of application_from_template returns it with id null): the job is planned for a parent without jobs.
+        # Empty as well as null: ansible-core before 2.19 refuses null for a string option.
+        self.planned_parent = (check_mode and params.get('service_principal_id') in (None, '')
                                and params.get('application_id') is None)
         if self.planned_parent:
             self.parent_option, self.parent_id, self.parent_path = 'service_principal_id', None, None
