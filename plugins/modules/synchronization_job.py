@@ -42,7 +42,7 @@ options:
       - The object id of the service principal (enterprise application) that owns the job, as the cmdlets'
         C(-ServicePrincipalId). Not the application (client) id.
       - Exactly one of O(service_principal_id) and O(application_id) is required.
-      - In check mode, V(null) stands for a service principal an earlier task would create (check mode of
+      - In check mode, V(null) (or an empty string) stands for a service principal an earlier task would create (check mode of
         M(entra.provisioning.application_from_template) returns its id as V(null)). The options are checked and the job
         is planned for a service principal without jobs, without any request; O(template_id) may then be V(null) too
         (the service principal's default template, not known before it exists). A real run needs the id.
