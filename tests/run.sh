@@ -20,6 +20,8 @@ TIMINGS_PRINTED=
 # On a failure too, the timings of the steps that ran are printed.
 trap '[ -n "$TIMINGS_PRINTED" ] || [ -z "${STEP_NAME:-}" ] || print_timings >&2; rm -rf "$WORK"' EXIT
 mkdir -p "$CACHE"
+# Where tests leave artefacts a person looks at (the report's screenshot): kept after the run, unlike $WORK.
+export ENTRA_TEST_OUTPUT=${ENTRA_TEST_OUTPUT:-$ROOT/tests/output}
 
 # The supported cores, oldest first, each with the Python its controller runs on. Keep in step with meta/runtime.yml
 # (requires_ansible) and the newest ansible-core on PyPI.
@@ -92,6 +94,16 @@ quiet_pip() {
 core_python() { local entry; for entry in "${CORES[@]}"; do [ "${entry%%:*}" = "$1" ] && echo "${entry##*:}"; done; }
 core_venv() { if [ "$1" = "$DEV_CORE" ]; then echo "$CACHE/venv-py311"; else echo "$CACHE/venv-core$1"; fi; }
 
+# The report test opens the HTML report in a real headless browser: Debian's chromium (CI runs as root).
+if ! command -v chromium >/dev/null 2>&1; then
+    step "chromium (Debian package) for the report test"
+    if [ "$(id -u)" = 0 ]; then
+        apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
+    else
+        fail "chromium is not installed: as root, apt-get install chromium (the report test needs it)"
+    fi
+fi
+
 step "venvs: ansible-core ${CORES[*]%%:*}"
 declare -A PYTHONS
 for entry in "${CORES[@]}"; do
@@ -116,7 +128,7 @@ for entry in "${CORES[@]}"; do
     [ -x "$venv/bin/python" ] || "${PYTHONS[${entry##*:}]}" -m venv "$venv"
     extra=()
     if [ "$core" = "$OLDEST" ] || [ "$core" = "$NEWEST" ]; then
-        extra=("$ROOT/emulator")
+        extra=("$ROOT/emulator" 'ansible-runner>=2.4')
     fi
     quiet_pip "$venv/bin/python" -m pip install -q --disable-pip-version-check "ansible-core==$core.*" -r "$ROOT/requirements.txt" \
         'pytest>=8' 'pytest-xdist>=3.5' "${extra[@]}"
@@ -225,12 +237,12 @@ step "pytest: a user's own tests with the emulator's pytest plugin (emulator/exa
 # The integration tests on the oldest core, then on the newest; the last run's summary line closes the output.
 # Some tests import the collection's client directly: from $WORK, as the unit tests.
 step "pytest: integration tests, ansible-core $OLDEST (real msal and requests against the emulator over HTTPS, real ansible-playbook runs)"
-PYTHONPATH=$WORK "$(core_venv "$OLDEST")/bin/python" -m pytest tests/integration -p no:cacheprovider -q
+PYTHONPATH=$WORK "$(core_venv "$OLDEST")/bin/python" -m pytest tests/integration -p no:cacheprovider -q -n 2 --dist loadfile
 
 step "pytest: integration tests, ansible-core $NEWEST"
 LAST_LOG=$WORK/integration-newest.log
 set +e
-PYTHONPATH=$WORK "$(core_venv "$NEWEST")/bin/python" -m pytest tests/integration -p no:cacheprovider -q 2>&1 | tee "$LAST_LOG"
+PYTHONPATH=$WORK "$(core_venv "$NEWEST")/bin/python" -m pytest tests/integration -p no:cacheprovider -q -n 2 --dist loadfile 2>&1 | tee "$LAST_LOG"
 status=${PIPESTATUS[0]}
 set -e
 print_timings
