@@ -15,6 +15,13 @@ __metaclass__ = type
 
 import time
 
+# How long to look for what a write answered with an error (or no answer) may have made, before concluding that Graph
+# did not process it and sending it again. A new object is left out of lists for a while (docs/graph-behaviour.md §3.6);
+# this window is not what prevents duplicates: if an object shows up later, the create that followed finds it once its
+# own object is listed, and keeps one (``keep_one_job``, ``keep_one_application``). A window that is too short costs a
+# create and a delete; a long one stalls every run that meets a 503 (issue 9, defect 4: 308 s against 8 s).
+CONFIRM_WINDOW = 15.0
+
 
 class PollOutcome:
     """How polling ended: ``reached``, or ``failure`` (a message), or neither (timed out); ``last`` is the last value."""
@@ -44,3 +51,9 @@ def poll(read, judge, timeout, sleep=time.sleep, monotonic=time.monotonic, first
         sleep(min(delay, remaining))
         delay = min(delay * 2, max_delay)
         value = read()
+
+
+def look_for(read, window=CONFIRM_WINDOW, sleep=time.sleep, monotonic=time.monotonic):
+    """``read()`` at short intervals (0.5 s, capped at 2 s: replication usually ends within seconds) until it returns
+    something, for at most ``window`` seconds; the last value, falsy when nothing was found."""
+    return poll(read, lambda value: (bool(value), None), window, sleep, monotonic, initial_delay=0.5, max_delay=2.0).last
