@@ -321,10 +321,11 @@ class EmulatorServer:
                 response = Response(404, {"error": "not_found", "error_description": "Nothing is served at '%s' on this port." % path},
                                     {"Content-Type": OAUTH_CONTENT_TYPE})
         if slow is not None:
-            time.sleep(slow.delay)
             fault_name = slow.name
         self._log(context, kind, method, path, query, response.status, started, fault_name,
                   batch_item_methods=getattr(context, "batch_item_methods", None))
+        if slow is not None:
+            time.sleep(slow.delay)  # logged when served: the log shows what Graph did, whether or not the client heard it
         return self._finish(context, response, kind)
 
     def _finish(self, context, response, kind):
