@@ -208,9 +208,8 @@ class Campaign:
             self.problems.append('%s run %d (%s): %s' % (kind, index, name, outcome))
         if kind == 'fresh' and (outcome == 'converged' or rerun_outcome == 'converged'):
             self.provisioned.append(name)
-        self.out('%3d %-5s %-22s %-16s %s%5.1f s' % (index, kind, name or 'tenant', outcome[:60],
-                                                    'rerun: %s ' % rerun_outcome[:30] if rerun_outcome else '',
-                                                    time.monotonic() - started))
+        rerun_text = 'rerun: %s ' % rerun_outcome[:30] if rerun_outcome else ''
+        self.out('%3d %-5s %-22s %-16s %s%5.1f s' % (index, kind, name or 'tenant', outcome[:60], rerun_text, time.monotonic() - started))
         return outcome
 
     def _judge(self, kind, name, run):
