@@ -7,7 +7,7 @@ from entra_graph_emulator.server import EmulatorServer
 
 
 class VerifyingSession(requests.Session):
-    """A Session that passes ``verify=<ca>`` per request (beats REQUESTS_CA_BUNDLE, toolchain.md §2.3)."""
+    """A Session that passes ``verify=<ca>`` per request (beats REQUESTS_CA_BUNDLE, the collection's docs/graph-behaviour.md §7.1)."""
 
     def __init__(self, ca_path):
         super().__init__()

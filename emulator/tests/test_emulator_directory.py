@@ -2,7 +2,6 @@
 
 import json
 import os
-import time
 
 import pytest
 
@@ -315,21 +314,19 @@ def test_batch_write_items_create_objects_and_are_logged(emulator, demo_client):
 
 # -- seeding --------------------------------------------------------------------------
 
-def test_seed_20000_quickly_and_list_fast(tmp_path_factory):
+def test_seed_20000_and_list_them_in_pages_of_999(tmp_path_factory):
+    # How fast seeding and listing are is for the tenant-scan benchmark (tests/benchmarks/bench_tenant_scan.py) to
+    # print; a test asserts what a user sees: every seeded object, listed in the pages Graph would send.
     from conftest import GraphClient  # pylint: disable=import-outside-toplevel
     from conftest import start_emulator  # pylint: disable=import-outside-toplevel
     server = start_emulator(tmp_path_factory)
     try:
-        started = time.monotonic()
         result = seed_service_principals(server, 20000, seed="bench")
-        seconds = time.monotonic() - started
         assert result["total_service_principals"] == 20000
-        assert seconds < 5, seconds
         client = GraphClient(server, server.info["client_id"], server.info["client_secret"])
-        started = time.monotonic()
         pages = scan(client, client.base + "/servicePrincipals?$top=999&$select=id,appId,displayName")
-        assert sum(len(page) for page in pages) == 20000
-        assert time.monotonic() - started < 5
+        assert [len(page) for page in pages] == [999] * 20 + [20]
+        assert len({entry["id"] for page in pages for entry in page}) == 20000
     finally:
         server.stop()
 

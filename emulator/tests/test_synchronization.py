@@ -1,5 +1,7 @@
 """The emulator's synchronization routes, driven in-process through the real router and permission checks.
 
+Names in brackets, like [restart], are public pages listed in docs/synchronization.md#sources.
+
 Each test builds its own emulator (no network): requests go through ``EmulatorServer.serve_graph``
 with the token's claims, control calls through ``EmulatorServer.handle``. The HTTPS path is covered
 in test_synchronization_https.py.
@@ -118,7 +120,7 @@ class Graph:
     def instantiate_pair(self, application_template_id=NON_GALLERY, name="Contoso SCIM"):
         """An application + service principal from an application template; returns (sp id, application object id)."""
         # The core's catalog holds the documented list items; cross-tenant synchronization's
-        # template is only documented by its id (E-XTS), so tests add it.
+        # template is only documented by its id (the cross-tenant synchronization guide), so tests add it.
         template = self.store.application_templates.setdefault(application_template_id, {
             "id": application_template_id, "displayName": "Cross-tenant synchronization", "supportedProvisioningTypes": ["sync"]})
         application, service_principal = seeding.create_application(self.emulator, template, name)
@@ -159,7 +161,7 @@ def read_job(graph, sp_id, job_id):
     return reply.body
 
 
-# -- templates (§3.5, hooks) -------------------------------------------------------------------------
+# -- templates (hooks) -------------------------------------------------------------------------
 
 def test_non_gallery_application_gets_the_scim_templates(graph):
     sp_id = graph.instantiate(NON_GALLERY)
@@ -171,7 +173,7 @@ def test_non_gallery_application_gets_the_scim_templates(graph):
     scim = templates["scim"]
     assert scim["factoryTag"] == "CustomSCIM" and scim["default"] is True
     assert [template["id"] for template in reply.body["value"] if template["default"]] == ["scim"]
-    # The list includes each template's schema (§3.5), with the template schema id form of AWS-SSO.
+    # The list includes each template's schema, with the template schema id form of AWS-SSO.
     assert scim["schema"]["id"] == "scim." + "0" * 32
     rule = scim["schema"]["synchronizationRules"][0]
     assert rule["targetDirectoryName"] == "customappsso"
@@ -220,7 +222,7 @@ def test_service_principal_without_the_hook_is_seeded_lazily(graph):
     assert [item["id"] for item in graph.get(sync(sp_id, "/templates")).body["value"]] == ["salesforce"]
 
 
-# -- create / list / get / delete (§3.1, §3.2, §8) ------------------------------------------------------------
+# -- create / list / get / delete ------------------------------------------------------------
 
 def test_create_job_answers_201_with_a_disabled_never_run_job(graph):
     sp_id = graph.instantiate()
@@ -239,7 +241,7 @@ def test_create_job_answers_201_with_a_disabled_never_run_job(graph):
     assert status["lastExecution"] is None and status["quarantine"] is None
     assert status["progress"] == [] and status["synchronizedEntryCountByType"] == []
     assert job["synchronizationJobSettings"] == [{"name": "QuarantineTooManyDeletesThreshold", "value": "500"}]
-    # Several jobs per SP, each with a fresh id (§4.3).
+    # Several jobs per SP, each with a fresh id.
     assert new_job(graph, sp_id)["id"] != job["id"]
 
 
@@ -339,7 +341,7 @@ def test_delete_job_answers_204_then_404_and_keeps_secrets(graph):
     assert graph.get(sync(sp_id, "/jobs/%s" % job_id)).status == 404
     assert graph.delete(sync(sp_id, "/jobs/%s" % job_id)).status == 404
     assert graph.get(sync(sp_id, "/jobs")).body["value"] == []
-    # Deleting the job does not remove the SP's secrets (§4.7).
+    # Deleting the job does not remove the SP's secrets.
     assert [pair["key"] for pair in graph.get(sync(sp_id, "/secrets")).body["value"]] == ["BaseAddress", "SecretToken"]
 
 
@@ -372,7 +374,7 @@ def test_application_routes_share_the_service_principal_state(graph):
     assert read_job(graph, sp_id, job_id)["schedule"]["state"] == "Active"
 
 
-# -- start / pause / restart and the simulated cycles (§3.3, §4.1) --------------------------------------
+# -- start / pause / restart and the simulated cycles --------------------------------------
 
 def test_start_and_pause_answer_204_with_an_empty_body(graph):
     sp_id, job_id = configured_job(graph)
@@ -387,7 +389,7 @@ def test_start_runs_not_run_then_active_with_every_counter(graph):
     job = read_job(graph, sp_id, job_id)
     assert job["schedule"]["state"] == "Active" and job["status"]["code"] == "NotRun"
     placeholder = job["status"]["lastExecution"]
-    # E-XTS: the placeholder lastExecution of a job just started (§2.5).
+    # The placeholder lastExecution of a job just started.
     assert placeholder["state"] == "Failed" and placeholder["timeBegan"] == NEVER and placeholder["timeEnded"] == NEVER
     assert placeholder["error"] == {"code": "None", "message": "", "tenantActionable": False}
     assert job["status"]["lastSuccessfulExecution"] is None
@@ -432,7 +434,7 @@ def test_pause_and_resume(graph):
     assert read_job(graph, sp_id, job_id)["status"]["lastExecution"] == before
     graph.post(sync(sp_id, "/jobs/%s/start" % job_id))
     job = read_job(graph, sp_id, job_id)
-    # Progress is kept: a resumed job that completed a cycle is Active at once (D1:pause, D1:start).
+    # Progress is kept: a resumed job that completed a cycle is Active at once ([start, pause, restart] in docs/synchronization.md#sources).
     assert job["schedule"]["state"] == "Active" and job["status"]["code"] == "Active"
 
 
@@ -468,7 +470,7 @@ def test_bad_credentials_quarantine_the_job(graph):
     assert status["lastExecution"]["state"] == "Failed" and status["lastExecution"]["error"] == quarantine["error"]
     assert set(status["lastExecution"]) == EXECUTION_FIELDS
     assert status["lastSuccessfulExecution"] is None
-    # Retries keep failing, less often (failure-vocabulary.md §1).
+    # Retries keep failing, less often (quarantine in docs/synchronization.md#sources).
     graph.advance(graph.cycle)
     status = read_job(graph, sp_id, job_id)["status"]
     assert status["quarantine"]["seriesCount"] > 1
@@ -589,7 +591,7 @@ def test_control_quarantine_persists_until_start(graph):
                          {"reason": "Sleepy"}).status == 400
 
 
-# -- secrets (§3.4, §4.7, secrets-keys.md) -------------------------------------------------------------
+# -- secrets (secrets PUT and secret pair in docs/synchronization.md#sources) -------------------------------------------------------------
 
 def test_put_secrets_replaces_the_whole_set(graph):
     sp_id = graph.instantiate()
@@ -656,7 +658,7 @@ def test_acquire_access_token_answers_204(graph):
     assert graph.post(sync(sp_id, "/acquireAccessToken"), {"tokens": []}).status == 400
 
 
-# -- validateCredentials (§3.4) ------------------------------------------------------------------------
+# -- validateCredentials ------------------------------------------------------------------------
 
 def test_validate_credentials_success_is_204(graph):
     sp_id, job_id = configured_job(graph)
@@ -724,7 +726,7 @@ def test_collection_bound_validate_credentials(graph):
     assert graph.post(sync(sp_id, "/jobs/validateCredentials"), dict(body, templateId="scim")).error_code == "invalidRequest"
 
 
-# -- provisionOnDemand (§2.11) -------------------------------------------------------------------------
+# -- provisionOnDemand -------------------------------------------------------------------------
 
 def test_provision_on_demand_answers_200_with_json_strings(graph):
     sp_id, job_id = configured_job(graph)
@@ -749,7 +751,7 @@ def test_provision_on_demand_is_rate_limited(graph):
     assert statuses == [200] * 5
     throttled = graph.post(sync(sp_id, "/jobs/%s/provisionOnDemand" % job_id), body)
     assert throttled.status == 429 and throttled.error_code == "TooManyRequests"
-    # The documented throttling body (§7.3, error-throttled.response.json).
+    # The documented throttling body (error-throttled.response.json).
     assert throttled.message == "Please retry again later." and throttled.body["error"]["innerError"]["status"] == "429"
     assert 0 < float(throttled.headers["Retry-After"]) <= 10
     # Another calling app has its own budget.
@@ -772,131 +774,7 @@ def test_provision_on_demand_checks_rule_and_credentials(graph):
     assert graph.post(path, {"parameters": [{"ruleId": "x", "subjects": [{"objectId": "1", "kind": "User"}]}]}).status == 400
 
 
-# -- schema (§2.8, §3.5) -------------------------------------------------------------------------------
-
-def test_job_schema_get_put_patch_delete(graph):
-    sp_id, job_id = configured_job(graph)
-    path = sync(sp_id, "/jobs/%s/schema" % job_id)
-    original = graph.get(path).body
-    assert original["id"] == job_id
-    assert original["@odata.context"].endswith("/synchronization/jobs('%s')/schema/$entity" % job_id)
-    template_rules = graph.get(sync(sp_id, "/templates/scim")).body["schema"]["synchronizationRules"]
-    assert original["synchronizationRules"] == template_rules
-
-    example = shared_example("schema-update.request.json")
-    reply = graph.put(path, example)
-    assert reply.status == 204 and reply.raw == b""
-    replaced = graph.get(path).body
-    assert replaced["synchronizationRules"] == example["synchronizationRules"]
-    assert replaced["directories"] == example["directories"]
-    assert replaced["version"] != original["version"]
-
-    # PUT replaces the whole schema: what is not sent is erased.
-    graph.put(path, {"synchronizationRules": example["synchronizationRules"]})
-    assert graph.get(path).body["directories"] == []
-
-    patched = graph.call("PATCH", path, original)
-    assert patched.status == 204
-    assert graph.get(path).body["synchronizationRules"] == template_rules
-
-    graph.put(path, example)
-    assert graph.delete(path).status == 204
-    reset = graph.get(path).body
-    assert reset["synchronizationRules"] == template_rules and reset["id"] == job_id
-    # Other jobs on the same template keep the template's schema.
-    other = new_job(graph, sp_id)["id"]
-    assert graph.get(sync(sp_id, "/jobs/%s/schema" % other)).body["synchronizationRules"] == template_rules
-
-
-def test_schema_patch_can_behave_like_the_service(graph):
-    sp_id, job_id = configured_job(graph)
-    graph.control("PATCH", "/synchronization/settings", {"schema_patch": "reject"})
-    reply = graph.call("PATCH", sync(sp_id, "/jobs/%s/schema" % job_id), {"synchronizationRules": []})
-    assert reply.status == 404 and reply.error_code == "UnknownError" and "syncfabric" in reply.message
-    assert graph.put(sync(sp_id, "/jobs/%s/schema" % job_id), {"synchronizationRules": []}).status == 204
-
-
-@pytest.mark.parametrize("body, needle", [
-    ({"synchronizationRules": [{"name": "R", "priority": "high"}]}, "synchronizationRules[0].priority"),
-    ({"synchronizationRules": [{"objectMappings": [{"flowTypes": "Add, Teleport"}]}]}, "Teleport"),
-    ({"rules": []}, "'rules'"),
-    ({"directories": [{"objects": [{"attributes": [{"type": "Colour"}]}]}]}, "Colour"),
-    ({"synchronizationRules": {}}, "synchronizationRules"),
-])
-def test_schema_put_checks_the_body(graph, body, needle):
-    sp_id, job_id = configured_job(graph)
-    reply = graph.put(sync(sp_id, "/jobs/%s/schema" % job_id), body)
-    assert reply.status == 400 and needle in reply.message
-
-
-def test_documented_full_schema_is_accepted(graph):
-    sp_id, job_id = configured_job(graph)
-    with open(os.path.join(SYNC_DATA, "schema-full.salesforce.json"), encoding="utf-8") as handle:
-        salesforce = json.load(handle)
-    assert graph.put(sync(sp_id, "/jobs/%s/schema" % job_id), salesforce).status == 204
-    assert graph.put(sync(sp_id, "/jobs/%s/schema" % job_id), shared_example("schema-get.response.json")).status == 204
-
-
-def test_template_schema_is_updated_on_the_application_only(graph):
-    sp_id, app_id = graph.instantiate_pair()
-    example = shared_example("schema-update.request.json")
-    assert graph.put(sync(sp_id, "/templates/scim/schema"), example).status == 405
-    app_path = "/applications/%s/synchronization/templates/scim/schema" % app_id
-    assert graph.put(app_path, example).status == 204
-    assert graph.get(sync(sp_id, "/templates/scim/schema")).body["synchronizationRules"] == example["synchronizationRules"]
-    # New jobs start from the updated template schema.
-    job_id = new_job(graph, sp_id)["id"]
-    assert graph.get(sync(sp_id, "/jobs/%s/schema" % job_id)).body["synchronizationRules"] == example["synchronizationRules"]
-    assert graph.delete(app_path).status == 204
-    assert graph.get(sync(sp_id, "/templates/scim/schema")).body["synchronizationRules"][0]["name"] == "USERGROUP_OUTBOUND_USERGROUP"
-
-
-def test_schema_helpers(graph):
-    sp_id, job_id = configured_job(graph)
-    schema = sync(sp_id, "/jobs/%s/schema" % job_id)
-    functions = graph.get(schema + "/functions()").body["value"]
-    assert len(functions) == 14 and functions[0]["name"] == "Append"
-    assert [operator["name"] for operator in graph.get(schema + "/filterOperators()").body["value"]][:2] == ["EQUALS", "IS FALSE"]
-    directories = graph.get(schema + "/directories").body["value"]
-    assert [directory["name"] for directory in directories] == ["Microsoft Entra ID", "customappsso"]
-    discovered = graph.post(schema + "/directories/%s/discover" % directories[1]["id"])
-    assert discovered.status == 200 and DOC_TIME.match(discovered.body["discoveryDateTime"])
-    assert graph.get(schema + "/directories/nope").status == 404
-
-
-def test_parse_expression_matches_the_documented_example(graph):
-    sp_id, job_id = configured_job(graph)
-    reply = graph.post(sync(sp_id, "/jobs/%s/schema/parseExpression" % job_id), shared_example("schema-parseexpression.request.json"))
-    assert reply.status == 200
-    assert reply.body == shared_example("schema-parseexpression.response.json")
-    broken = graph.post(sync(sp_id, "/jobs/%s/schema/parseExpression" % job_id), {"expression": "Teleport([x])"})
-    assert broken.status == 200 and broken.body["parsingSucceeded"] is False
-
-
-def test_expression_parser_reproduces_the_documented_schema_sources():
-    with open(os.path.join(SYNC_DATA, "schema-full.salesforce.json"), encoding="utf-8") as handle:
-        schema = json.load(handle)
-    sources = []
-    for rule in schema["synchronizationRules"]:
-        for mapping in rule["objectMappings"]:
-            sources += [item["source"] for item in mapping["attributeMappings"] if item["source"] and item["source"]["type"] == "Function"]
-    assert len(sources) >= 4
-    for source in sources:
-        assert synchronization.parse_expression(source["expression"]) == source
-
-
-@pytest.mark.parametrize("expression, properties, expected", [
-    ('Join(" ", [givenName], [surname])', {"givenName": "Ada", "surname": "Lovelace"}, ["Ada Lovelace"]),
-    ('Switch([IsSoftDeleted], , "False", "True", "True", "False")', {"IsSoftDeleted": "False"}, ["True"]),
-    ("Mid([userPrincipalName], 1, 3)", {"userPrincipalName": "ada@contoso.com"}, ["ada"]),
-    ('ToLower(Append([a], "X"))', {"a": "b"}, ["bx"]),
-    ('Coalesce([a], [b], "none")', {"b": "B"}, ["B"]),
-])
-def test_expression_evaluation(expression, properties, expected):
-    assert synchronization.evaluate_expression(synchronization.parse_expression(expression), properties) == expected
-
-
-# -- application templates: update and create (§1 rows 15-16) ---------------------------------------
+# -- application templates: update and create (documented, not used by the collection) ---------------------------------------
 
 def test_template_update_erases_missing_properties(graph):
     sp_id, app_id = graph.instantiate_pair()
@@ -920,7 +798,7 @@ def test_create_template_on_the_application(graph):
     assert graph.post("/applications/%s/synchronization/templates" % app_id, {"id": "SCIM-Test1"}).status == 409
 
 
-# -- permissions (§5.1) ---------------------------------------------------------------------------------
+# -- permissions ---------------------------------------------------------------------------------
 
 def test_permissions(graph):
     sp_id, job_id = configured_job(graph)
@@ -985,15 +863,12 @@ def test_seed_job_through_the_control_api(graph):
     assert graph.control("POST", "/synchronization/servicePrincipals/%s/jobs" % sp_id, {"state": "sleeping"}).status == 400
 
 
-def test_seed_and_read_two_thousand_jobs_quickly(graph):
+def test_seed_and_read_two_thousand_jobs(graph):
     result = seeding.seed_service_principals(graph.emulator, 2000, 2000, seed=7, return_ids=True)
     assert sum(result["jobs_by_state"].values()) == 2000
-    started = time.monotonic()
     for sp_id in result["ids"]:
-        assert graph.get(sync(sp_id, "/jobs")).status == 200
-    elapsed = time.monotonic() - started
-    print("read 2000 job lists in %.2f s" % elapsed)
-    assert elapsed < 20
+        reply = graph.get(sync(sp_id, "/jobs"))
+        assert reply.status == 200 and len(reply.body["value"]) == 1
 
 
 def test_service_principal_deletion_hook(graph):

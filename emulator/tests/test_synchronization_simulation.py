@@ -1,11 +1,11 @@
-"""simulation.py on its own: cycles, quarantine back-off, restart scopes, seeding, without HTTP."""
+"""synchronization/simulation.py on its own: cycles, quarantine back-off, restart scopes, seeding, without HTTP."""
 
 import datetime
 import time
 
 import pytest
 
-from entra_graph_emulator import simulation
+from entra_graph_emulator.synchronization import simulation
 
 START = datetime.datetime(2026, 1, 5, 8, 0, 0, tzinfo=datetime.timezone.utc)
 CYCLE = 2400.0
@@ -65,7 +65,7 @@ def test_first_cycle_completes_one_cycle_after_start():
     runtime.start(START, healthy())
     runtime.advance(at(CYCLE - 1), healthy())
     assert status(runtime, at(CYCLE - 1))["code"] == "NotRun"
-    # Progress shows once the initial cycle is underway (E-XTS prints [] right after start).
+    # Progress shows once the initial cycle is underway (the cross-tenant synchronization guide prints [] right after start).
     assert status(runtime, at(1))["progress"] == []
     assert status(runtime, at(CYCLE / 2))["progress"][0]["completedUnits"] > 0
     runtime.advance(at(CYCLE), healthy())
@@ -107,7 +107,7 @@ def test_quarantine_back_off_doubles_up_to_a_day_then_disables_after_four_weeks(
     runtime.advance(at(CYCLE), failing())
     first = status(runtime, at(CYCLE))["quarantine"]
     assert first["seriesCount"] == 1
-    # AWS-SSO: nextAttempt five minutes after currentBegan.
+    # [AWS SSO walkthrough]: nextAttempt five minutes after currentBegan.
     assert first["nextAttempt"] == simulation.format_time(at(CYCLE + 300))
     runtime.advance(at(CYCLE + 300), failing())
     second = status(runtime, at(CYCLE + 300))["quarantine"]

@@ -1,4 +1,7 @@
-"""Application templates: list, get, instantiate (graph-sync-api.md §1 rows 22-24, §2.12, §3.6)."""
+"""Application templates: list, get, instantiate ([list application templates], [instantiate]).
+
+Names in brackets, like [list application templates], are public pages listed in docs/synchronization.md#sources.
+"""
 
 from .framework import GraphHttpError
 from .framework import RouteTable
@@ -19,7 +22,7 @@ TEMPLATE_PROPERTIES = (
     "id", "displayName", "description", "categories", "homePageUrl", "logoUrl", "publisher", "supportedProvisioningTypes",
     "supportedSingleSignOnModes", "endpoints", "deprecationDate", "isEntraIntegrated", "lastModifiedDateTime", "riskFactors", "riskScore",
 )
-# D1:applicationtemplate-list: filter only by displayName or categories.
+# [list application templates]: filter only by displayName or categories.
 TEMPLATE_FILTERS = FilterSpec("ApplicationTemplate", {"displayName": {"eq", "startswith", "contains"}, "categories": {"any"}})
 INSTANTIATE_PARAMETERS = ("displayName", "serviceManagementReference")
 
@@ -87,14 +90,14 @@ def _instantiate_body(request):
 
 @ROUTES.route("POST", "/applicationTemplates/{template_id}/instantiate", permission=INSTANTIATE)
 def instantiate(request):
-    """201 with {application, servicePrincipal} (D1:applicationtemplate-instantiate, v1.0 form)."""
+    """201 with {application, servicePrincipal} ([instantiate], v1.0 form)."""
     template = _template_or_404(request)
     display_name, reference = _instantiate_body(request)
     application, service_principal = create_application(request.emulator, template, display_name, service_management_reference=reference)
     failure = request.emulator.faults.take_instantiate_error()
     if failure is not None:
         # Fault: the objects exist, but the caller sees a server error (a retry must find them
-        # rather than create a duplicate; graph-sync-api.md §4.4 on eventual consistency).
+        # rather than create a duplicate; [instantiate guide] on eventual consistency).
         code = "GatewayTimeout" if failure == 504 else "InternalServerError" if failure == 500 else "ServiceUnavailable"
         raise GraphHttpError(failure, code, "The operation timed out or failed after the application was created.")
     body = {"@odata.context": "%s/$metadata#microsoft.graph.applicationServicePrincipal" % request.base_url,

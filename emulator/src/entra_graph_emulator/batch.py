@@ -1,4 +1,4 @@
-"""JSON batching: ``POST /$batch`` (C:json-batching, graph-sync-api.md §7.4).
+"""JSON batching: ``POST /$batch`` ([batching]).
 
 At most 20 requests (400 beyond); urls relative to the batch's version; ``dependsOn`` orders
 requests and a failed dependency fails its dependants with 424; the outer status is 200 when
@@ -6,6 +6,8 @@ the batch parses. Every item goes through the same router, authentication (the c
 token), permission checks and fault injection, so an item can get its own 429 with
 ``Retry-After``. Items whose dependencies are met run concurrently when item latency is
 configured, so responses may come back out of order (as the doc warns).
+
+Names in brackets, like [batching], are public pages listed in docs/synchronization.md#sources.
 """
 
 import concurrent.futures
@@ -85,7 +87,7 @@ def _run_item(request, item):
     body = item.get("body")
     content_type = next((value for name, value in headers.items() if name.lower() == "content-type"), None)
     if body is not None and content_type is None:
-        # C:json-batching: "headers with Content-Type is required whenever body is present"
+        # [batching]: "headers with Content-Type is required whenever body is present"
         # (docs are silent on whether the item or the batch fails: we fail the item).
         return emulator.graph_error(request.context, _bad("Request %s has a body but no Content-Type header." % item["id"]))
     raw_body = b"" if body is None else (body.encode("utf-8") if isinstance(body, str) else json.dumps(body).encode("utf-8"))

@@ -4,8 +4,10 @@ Lists page with ``@odata.nextLink`` (default 100, ``$top`` up to 999), support `
 ``$count`` (with ConsistencyLevel: eventual) and these ``$filter`` forms joined by ``and``:
 ``appId eq``, ``displayName eq``, ``startswith(displayName,…)``, ``id in (…)``, ``appId in (…)``,
 ``tags/any(t:t eq …)``, ``servicePrincipalType eq``, ``applicationTemplateId eq``,
-``accountEnabled eq true|false`` (graph-sync-api.md §7.2, §7.5). Anything else answers
-400 ``Request_UnsupportedQuery``. New objects answer 404 while replicating (§4.4).
+``accountEnabled eq true|false`` ([paging], [advanced queries]). Anything else answers
+400 ``Request_UnsupportedQuery``. New objects answer 404 while replicating [instantiate guide].
+
+Names in brackets, like [paging], are public pages listed in docs/synchronization.md#sources.
 """
 
 from .framework import GraphHttpError
@@ -49,7 +51,8 @@ def _reject_unsupported_options(request, type_name):
     for option in _UNSUPPORTED_OPTIONS:
         if option in request.query:
             # docs are silent on which options an emulator must honour: we serve the ones
-            # graph-sync-api.md names and refuse the rest loudly rather than ignore them.
+            # Graph's docs use for these collections ([paging], [advanced queries] in docs/synchronization.md#sources)
+            # and refuse the rest loudly rather than ignore them.
             raise GraphHttpError(400, "Request_UnsupportedQuery", "The query option '%s' is not supported by the emulator on %s." % (option, type_name))
 
 
@@ -108,7 +111,7 @@ def _get(request, objects, object_id, collection, properties, type_name):
 
 
 def delete_service_principal_and_state(request, sp_id):
-    """Remove a service principal, letting synchronization.py drop its state first."""
+    """Remove a service principal, letting the synchronization package drop its state first."""
     hook = request.emulator.hook("on_service_principal_deleted")
     with request.store.lock:
         if sp_id not in request.store.service_principals:
@@ -136,7 +139,7 @@ def get_service_principal(request):
 
 @ROUTES.route("GET", "/servicePrincipals(appId='{app_id}')", permission=DIRECTORY_READ)
 def get_service_principal_by_app_id(request):
-    """The alternate-key GET returns one entity (graph-sync-api.md §4.6, §7.5)."""
+    """The alternate-key GET returns one entity ([overview], [advanced queries])."""
     service_principal = request.store.service_principal_by_app_id(request.params["app_id"])
     if service_principal is None:
         raise not_found(request.params["app_id"])

@@ -13,16 +13,18 @@ Configuration (JSON; see docs/emulator.md "Faults"):
          "probability": 0.5, "count": 3, "every": 2, "after": 0}
       ],
       "rate_limit": {"requests_per_second": 20, "burst": 20, "kinds": ["graph", "batch_item"]},
-      "replication_delay_seconds": 0,   # new SP/app/job answers 404 this long (graph-sync-api.md §4.4, §8.11)
-      "transient_403_seconds": 0,       # then 403 Authorization_RequestDenied this long (§4.4: TF retries 403)
-      "transient_409_seconds": 0,       # then 409 Directory_ConcurrencyViolation on writes this long (§4.4)
+      "replication_delay_seconds": 0,   # new SP/app/job answers 404 this long ([instantiate guide])
+      "transient_403_seconds": 0,       # then 403 Authorization_RequestDenied this long ([instantiate guide]: TF retries 403)
+      "transient_409_seconds": 0,       # then 409 Directory_ConcurrencyViolation on writes this long [instantiate guide]
       "instantiate_error_after_create": 0,   # first N instantiate calls create the app, then fail
       "instantiate_error_status": 500,       # 500 or 504
-      "batch_shuffle_responses": false  # return $batch responses in a shuffled order (C:json-batching)
+      "batch_shuffle_responses": false  # return $batch responses in a shuffled order [batching]
     }
 
 ``path`` is a Python regular expression searched in the request path as sent, version
 included (``/v1.0/servicePrincipals/...``); for $batch items it is ``/v1.0`` + the item's url.
+
+Names in brackets, like [instantiate guide], are public pages listed in docs/synchronization.md#sources.
 """
 
 import random

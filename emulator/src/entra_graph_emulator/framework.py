@@ -1,6 +1,6 @@
 """The contract between the emulator's HTTP layer and its route modules.
 
-A route module (directory.py, application_templates.py, synchronization.py, ...) exposes
+A route module (directory.py, application_templates.py, the synchronization package, ...) exposes
 
     ROUTES = [(method, pattern, handler, permission_rule), ...]
     CONTROL_ROUTES = [(method, pattern, handler), ...]        # optional, under /_emulator
@@ -11,6 +11,8 @@ one path segment, dots included. ``handler(request)`` returns a ``Response`` (a 
 is sent as 200 JSON, None as 204) or raises ``GraphHttpError``. ``permission_rule`` is a
 tuple of application permissions (token ``roles``) any one of which allows the call, or None
 for "any valid token"; the constants live in permissions.py.
+
+Names in brackets, like [errors], are public pages listed in docs/synchronization.md#sources.
 """
 
 import json
@@ -54,7 +56,7 @@ class Headers:
 class GraphHttpError(Exception):
     """Raise from a handler; the framework answers ``status`` with the Graph error envelope.
 
-    ``details`` becomes ``error.details`` ([{code, message, target}], graph-sync-api.md §7.1);
+    ``details`` becomes ``error.details`` ([{code, message, target}], [errors]);
     ``headers`` are extra response headers (e.g. ``{"Retry-After": "2"}``).
     """
 
@@ -95,7 +97,7 @@ def json_response(body, status=200, headers=None):
 
 
 def no_content():
-    """204 with an empty body and no Content-Type (graph-sync-api.md §8.2)."""
+    """204 with an empty body and no Content-Type [job resource]."""
     return Response(204)
 
 
@@ -109,7 +111,7 @@ def coerce_response(result):
 
 
 def graph_error_body(code, message, request_id, client_request_id, date, details=None):
-    """The Graph error envelope (graph-sync-api.md §7.1; innerError keys from M-XSL)."""
+    """The Graph error envelope ([errors]; innerError keys from [CSDL transform])."""
     inner = {"date": date, "request-id": request_id}
     if client_request_id:
         inner["client-request-id"] = client_request_id
@@ -150,7 +152,7 @@ class Request:
         """The parsed JSON body, or None when there is no body.
 
         Raises GraphHttpError(400, "BadRequest") when a body is present without
-        ``Content-Type: application/json`` (graph-sync-api.md §1 "Headers") or is not valid JSON.
+        ``Content-Type: application/json`` (the "Request headers" of [create job] and every write) or is not valid JSON.
         """
         if self._parsed_ready:
             return self._parsed
@@ -159,7 +161,7 @@ class Request:
             return None
         content_type = (self.headers.get("Content-Type") or "").split(";")[0].strip().lower()
         if content_type != "application/json":
-            # graph-sync-api.md §1 "Headers": Content-Type: application/json is required on bodies
+            # The "Request headers" tables ([create job] and every write): Content-Type: application/json is required on bodies
             # (docs are silent on the error text: we chose this one).
             raise GraphHttpError(400, "BadRequest", "The request has a body but its Content-Type is '%s', not application/json." % (content_type or "missing"))
         try:
@@ -197,7 +199,7 @@ class RouteTable(list):
 
 
 def throttled_body(context):
-    """The documented 429 body (graph-sync-api.md §7.3; graph-api/error-throttled.response.json)."""
+    """The documented 429 body ([throttling]; data/error-throttled.response.json)."""
     return {"error": {"code": "TooManyRequests",
                       "innerError": {"code": "429", "date": time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime()),
                                      "message": "Please retry after", "request-id": context.request_id, "status": "429",

@@ -1,8 +1,10 @@
 """Graph-shaped application and servicePrincipal objects.
 
 The shape (every property and its default) is the v1.0 instantiate example
-(data/applicationtemplate-instantiate.response.json, D1:applicationtemplate-instantiate),
+(data/applicationtemplate-instantiate.response.json, [instantiate]),
 copied for each new object without sharing nested lists.
+
+Names in brackets, like [instantiate], are public pages listed in docs/synchronization.md#sources.
 """
 
 import json
@@ -77,7 +79,7 @@ def new_application_pair(template, display_name, ids, tenant_id, created_iso, se
     service_principal = _fresh(_SERVICE_PRINCIPAL_MARSHALLED)
     tags = [INTEGRATED_APP_TAG]
     if template_id == NON_GALLERY_TEMPLATE_ID:
-        # The beta example for the non-gallery template adds the custom-SSO tag (graph-sync-api.md §2.12).
+        # The beta example for the non-gallery template adds the custom-SSO tag [instantiate].
         tags.append(CUSTOM_SSO_TAG)
     service_principal.update({
         "id": ids["service_principal_id"],

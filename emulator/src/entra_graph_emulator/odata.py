@@ -1,9 +1,11 @@
 """OData query options for directory collections: $top, $select, $filter, $count and paging.
 
-Paging follows C:paging (graph-sync-api.md §7.2): ``@odata.nextLink`` is an absolute URL on the
+Paging follows [paging]: ``@odata.nextLink`` is an absolute URL on the
 emulator's host that carries an opaque ``$skiptoken``; clients must follow it verbatim. The
 first page takes a snapshot of the matching ids, later pages slice it, so a scan of 20,000
 objects costs O(n) once and O(page) per page (no O(n²)).
+
+Names in brackets, like [paging], are public pages listed in docs/synchronization.md#sources.
 """
 
 import base64
@@ -173,7 +175,7 @@ def project(obj, selected):
 
 
 def check_count(request):
-    """$count on directory objects needs ConsistencyLevel: eventual (graph-sync-api.md §7.5)."""
+    """$count on directory objects needs ConsistencyLevel: eventual [advanced queries]."""
     if request.query.get("$count", "").lower() != "true":
         return False
     if (request.headers.get("ConsistencyLevel") or "").lower() != "eventual":

@@ -2,42 +2,44 @@
 
 Each constant is a ``permission_rule``: any one of the listed roles allows the call.
 ``ANY_VALID_TOKEN`` (None) only requires a valid access token.
-Source: graph-sync-api.md §5.1 (current learn.microsoft.com permission tables).
+Source: [permissions] (current learn.microsoft.com permission tables).
 ``Application.ReadWrite.OwnedBy`` is accepted without checking ownership: the emulator does
 not model owners (docs are silent on how an emulator should; we chose "allow").
+
+Names in brackets, like [permissions], are public pages listed in docs/synchronization.md#sources.
 """
 
 ANY_VALID_TOKEN = None
 
-# §5.1 "list or get jobs, get template(s), get schema".
+# [permissions] "list or get jobs, get template(s), get schema".
 SYNC_READ = ("Synchronization.Read.All", "Synchronization.ReadWrite.All", "Application.ReadWrite.OwnedBy")
 
-# §5.1 "create, start, pause, restart, delete job; PUT secrets; template update".
+# [permissions] "create, start, pause, restart, delete job; PUT secrets; template update".
 SYNC_WRITE = ("Synchronization.ReadWrite.All", "Application.ReadWrite.OwnedBy")
 
-# §5.1 "schema update or delete".
+# [permissions] "schema update or delete".
 SCHEMA_WRITE = ("Synchronization.ReadWrite.All", "Application.ReadWrite.OwnedBy", "CustomSecAttributeProvisioning.ReadWrite.All")
 
-# §5.1 "validateCredentials" (DB:validatecredentials).
+# [permissions] "validateCredentials" [validateCredentials, beta].
 VALIDATE_CREDENTIALS = ("Synchronization.ReadWrite.All", "Application.ReadWrite.OwnedBy")
 
-# §5.1 "provisionOnDemand": only Terraform's documentation names one.
+# [permissions] "provisionOnDemand": only Terraform's documentation names one.
 PROVISION_ON_DEMAND = ("Synchronization.ReadWrite.All",)
 
-# §5.1 "instantiate" (D1:applicationtemplate-instantiate).
+# [permissions] "instantiate" [instantiate].
 INSTANTIATE = ("Application.ReadWrite.OwnedBy", "Application.ReadWrite.All", "Directory.ReadWrite.All")
 
-# §5.1 "list application templates": any valid token.
+# [permissions] "list application templates": any valid token.
 APPLICATION_TEMPLATES_READ = ANY_VALID_TOKEN
 
-# Reading applications and service principals (D1:serviceprincipal-list, D1:application-list
+# Reading applications and service principals ([list service principals], [list applications]
 # permission tables; not in the note, which covers synchronization only).
 DIRECTORY_READ = (
     "Application.Read.All", "Application.ReadWrite.All", "Application.ReadWrite.OwnedBy",
     "Directory.Read.All", "Directory.ReadWrite.All",
 )
 
-# Deleting applications and service principals (D1:application-delete, D1:serviceprincipal-delete).
+# Deleting applications and service principals ([delete application], [delete service principal]).
 DIRECTORY_WRITE = ("Application.ReadWrite.All", "Application.ReadWrite.OwnedBy", "Directory.ReadWrite.All")
 
 # Every role some route checks (apps may still be registered with other roles).

@@ -1,8 +1,10 @@
 """Seed data: the application template catalog and bulk service principals.
 
 The catalog comes from the documented examples copied into data/ (see data/README.md).
-The non-gallery template ``8adf8e6e-…`` has no public list item (graph-api/README.md
-"Searched for and not found"): docs are silent, we chose the item below.
+The non-gallery template ``8adf8e6e-…`` has no public list item (its id is documented by [instantiate, beta]
+in docs/synchronization.md#sources): docs are silent, we chose the item below.
+
+Names in brackets, like [instantiate, beta], are public pages listed in docs/synchronization.md#sources.
 """
 
 import json
@@ -28,7 +30,7 @@ TEMPLATE_FILES = (
 )
 
 # Docs are silent on this item's properties: we chose them (only the id is documented,
-# DB:applicationtemplate-instantiate).
+# [instantiate, beta]).
 NON_GALLERY_TEMPLATE = {
     "id": NON_GALLERY_TEMPLATE_ID,
     "displayName": "Custom",
@@ -41,7 +43,7 @@ NON_GALLERY_TEMPLATE = {
     "description": "Non-gallery application: integrate any application that is not in the gallery.",
 }
 
-# Job states seed_job understands (synchronization.py implements them).
+# Job states seed_job understands (synchronization/simulation.py implements them).
 JOB_STATES = ("not_configured", "paused_with_credentials", "active", "not_run", "paused", "quarantine", "failing")
 
 
@@ -76,7 +78,7 @@ def create_application(emulator, template, display_name, created=None, rng=None,
     """Create an application and its service principal in the store; call the sync hook.
 
     Returns (application, servicePrincipal). ``created`` defaults to now (so new objects
-    replicate, graph-sync-api.md §4.4); seeding passes a time long ago.
+    replicate, [instantiate guide]); seeding passes a time long ago.
     """
     store = emulator.store
     when = created or store.clock.now()

@@ -4,10 +4,12 @@ One ``EmulatorServer`` owns the state store, the clock, the registered client ap
 service, the fault injector and the request log. Requests are classified by path:
 
 * ``/v1.0/...`` and ``/beta/...``: Graph (``/$batch``: the batch container); same behaviour for both
-  versions (graph-sync-api.md §6);
+  versions [v1.0 and beta];
 * ``/msi/token``, ``/metadata/identity/oauth2/token``: managed identity (also on the plain-HTTP port);
 * ``/_emulator/...``: the control API (no auth, no faults, not logged);
 * anything else: the token service (``/{tenant}/oauth2/v2.0/token``, discovery, keys).
+
+Names in brackets, like [v1.0 and beta], are public pages listed in docs/synchronization.md#sources.
 """
 
 import json
@@ -166,7 +168,7 @@ class EmulatorServer:
             self.store.clear_directory()
             self.store.application_templates.clear()
             if on_reset is not None:
-                # synchronization.py forgets its store-wide state (settings, SCIM targets).
+                # the synchronization package forgets its store-wide state (settings, SCIM targets).
                 on_reset(self.store)
             self.seed_directory()
         if not keep_apps:
@@ -357,7 +359,7 @@ class EmulatorServer:
         })
 
     def graph_error(self, context, exc):
-        """The Graph error envelope for ``exc`` (graph-sync-api.md §7.1)."""
+        """The Graph error envelope for ``exc`` [errors]."""
         body = graph_error_body(exc.code, exc.message, context.request_id, context.client_request_id,
                                 time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime()), exc.details)
         headers = dict(exc.headers)
@@ -408,7 +410,7 @@ class EmulatorServer:
             return self.graph_error(context, GraphHttpError(500, "InternalServerError", "The emulator failed: see its log."))
 
     def _check_new_object_windows(self, method, params):
-        """Replication delay, then transient 403, then transient 409 on writes (graph-sync-api.md §4.4)."""
+        """Replication delay, then transient 403, then transient 409 on writes [instantiate guide]."""
         faults = self.faults
         replication = faults.replication_delay_seconds
         forbidden_until = replication + faults.transient_403_seconds
@@ -425,7 +427,7 @@ class EmulatorServer:
             if age < forbidden_until:
                 raise GraphHttpError(403, "Authorization_RequestDenied", "Insufficient privileges to complete the operation.")
             if method.upper() in ("POST", "PUT", "PATCH", "DELETE"):
-                # docs are silent on the message: we chose this text (code from LIVE:graph/errors, §4.4).
+                # docs are silent on the message: we chose this text (code from [errors], [instantiate guide]).
                 raise GraphHttpError(409, "Directory_ConcurrencyViolation",
                                      "Another operation is in progress on the object '%s'. Please retry." % value)
 
@@ -477,7 +479,7 @@ class EmulatorServer:
 
 
 def _check_permission(rule, claims):
-    """403 when the token carries none of the roles in ``rule`` (graph-sync-api.md §5, §7.1)."""
+    """403 when the token carries none of the roles in ``rule`` ([permissions], [errors])."""
     if rule is None:
         return
     roles = claims.get("roles") or []
@@ -486,7 +488,7 @@ def _check_permission(rule, claims):
 
 
 def _format_seconds(value):
-    """Retry-After value: an integer when whole, else up to 3 decimals (C:throttling allows fractions)."""
+    """Retry-After value: an integer when whole, else up to 3 decimals ([throttling] allows fractions)."""
     if float(value).is_integer():
         return str(int(value))
     return ("%.3f" % value).rstrip("0").rstrip(".")

@@ -2,7 +2,9 @@
 
 Everything is guarded by ``store.lock`` (re-entrant). Objects are Graph-shaped dicts
 (camelCase). ``synchronization`` (service principal id -> state) belongs to
-synchronization.py; the directory code never reads inside it.
+the synchronization package; the directory code never reads inside it.
+
+Names in brackets, like [schedule], are public pages listed in docs/synchronization.md#sources.
 """
 
 import datetime
@@ -17,10 +19,10 @@ class StoreSettings:
     def __init__(self, tenant_id, cycle_seconds=2400.0):
         self.tenant_id = tenant_id
         # Length of one simulated provisioning cycle in emulated seconds (Azure2Azure and
-        # gallery jobs show PT40M, graph-sync-api.md §2.3).
+        # gallery jobs show PT40M, [schedule]).
         self.cycle_seconds = float(cycle_seconds)
         # Seconds after creation during which a new object answers 404 (replication delay,
-        # graph-sync-api.md §4.4 and §8.11); set from the fault configuration.
+        # [instantiate guide]); set from the fault configuration.
         self.replication_delay_seconds = 0.0
 
 
@@ -36,7 +38,7 @@ class Store:
         self.application_templates = {}
         # object id -> clock time (datetime) of creation; seeded objects get a time far in the past.
         self.created_at = {}
-        # service principal id -> whatever synchronization.py keeps (jobs, secrets, templates).
+        # service principal id -> whatever the synchronization package keeps (jobs, secrets, templates).
         self.synchronization = {}
         # Indexes kept by add_/remove_ helpers so lookups stay O(1) with 20,000 objects.
         self.service_principal_ids_by_app_id = {}
@@ -62,7 +64,7 @@ class Store:
         return (self.clock.now() - created).total_seconds()
 
     def is_replicating(self, object_id):
-        """True while a new object must still look absent (404), graph-sync-api.md §4.4."""
+        """True while a new object must still look absent (404), [instantiate guide]."""
         delay = self.settings.replication_delay_seconds
         if delay <= 0:
             return False

@@ -9,7 +9,7 @@
         writes = [e for e in emulator.requests_log() if e["write"]]
 
 Control calls pass ``verify=<ca_path>`` per request: a machine-wide REQUESTS_CA_BUNDLE would
-otherwise override a Session's verify (toolchain.md §2.3).
+otherwise override a Session's verify (https://github.com/psf/requests/issues/3829).
 """
 
 import json

@@ -1,12 +1,14 @@
 """An Entra-like token service: OpenID discovery, client credentials, managed identity.
 
-Good enough for real msal 1.39 (toolchain.md §2.1): discovery answers
+Good enough for real msal 1.39 (https://github.com/AzureAD/microsoft-authentication-library-for-python): discovery answers
 ``authorization_endpoint``/``token_endpoint``; the token endpoint takes
 ``grant_type=client_credentials`` with a client secret, a certificate client assertion
-(RS256 + ``x5t``, or PS256 + ``x5t#S256``/``x5c``, toolchain.md §2.2) or a federated
+(RS256 + ``x5t``, or PS256 + ``x5t#S256``/``x5c``, as msal/oauth2cli/assertion.py builds it) or a federated
 assertion (issuer/subject/audience matched against the app's federated credentials).
 Managed identity speaks the App Service (2019-08-01) and IMDS (2018-02-01) protocols
-(toolchain.md §2.6). Errors are shaped like Entra's (AADSTS codes).
+(https://learn.microsoft.com/azure/app-service/overview-managed-identity#rest-endpoint-reference,
+https://learn.microsoft.com/entra/identity/managed-identities-azure-resources/how-to-use-vm-token).
+Errors are shaped like Entra's (AADSTS codes).
 
 Access tokens are RS256 JWTs signed with a key generated at start (published at
 ``/{tenant}/discovery/v2.0/keys``). Their lifetime runs on wall time, not the emulated clock:
@@ -505,7 +507,7 @@ def _header_thumbprint(header):
 
 def _find_certificate(registration, header):
     """Match the assertion's header to a registered certificate (x5t, x5t#S256 or x5c)."""
-    # MSAL pads x5t with '=' (toolchain.md §2.2): strip before comparing.
+    # MSAL pads x5t with '=' (msal/oauth2cli/assertion.py in https://github.com/AzureAD/microsoft-authentication-library-for-python): strip before comparing.
     x5t = (header.get("x5t") or "").rstrip("=")
     x5t_s256 = (header.get("x5t#S256") or "").rstrip("=")
     chain = header.get("x5c") or []

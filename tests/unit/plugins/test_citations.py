@@ -15,9 +15,6 @@ import re
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
 DOC = os.path.join('docs', 'graph-behaviour.md')
 SCANNED = ('plugins', 'roles', 'tests', 'docs', 'emulator')
-# Trees whose citations of notes outside the repository are not refused yet: the emulator's are being rewritten on
-# their own branch (issue 8); drop it from here once they are. Its citations of docs/graph-behaviour.md are checked.
-NOT_YET_CLEAN = ('emulator' + os.sep,)
 SUFFIXES = ('.py', '.yml', '.yaml', '.md', '.j2', '.sh')
 
 _CITATION = re.compile(r'graph-behaviour\.md ((?:§[0-9.]*[0-9](?:, )?)+)')
@@ -59,7 +56,7 @@ def bad_citations(sections, files):
                     if section not in sections:
                         problems.append((relative, number, 'no section §%s in %s' % (section, DOC)))
             outside = _OUTSIDE.search(line)
-            if outside and relative != DOC and not relative.startswith(NOT_YET_CLEAN):
+            if outside and relative != DOC:
                 problems.append((relative, number, 'cites %s, which is not in the repository' % outside.group(0)))
     return problems
 

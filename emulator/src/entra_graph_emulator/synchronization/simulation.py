@@ -6,38 +6,40 @@ replays the cycles that fell due since the last look, in O(1) for any number of 
 job of a service principal before it changes what cycles depend on (saved secrets, SCIM targets),
 so each replay sees constant conditions.
 
-The states and transitions follow graph-sync-api.md §4.1 (documented combinations and the
-[inferred] transitions), §2.4-§2.6 (status, task execution, quarantine shapes) and §2.10 (restart
-scopes); quarantine timing follows failure-vocabulary.md §1 (E-QUAR, AWS-SSO). Where the docs are
+The states and transitions follow [status] (documented combinations and the
+[inferred] transitions), [status], [task execution] and [quarantine] (their shapes) and [restart] (restart
+scopes); quarantine timing follows ([quarantine guide], [AWS SSO walkthrough]). Where the docs are
 silent the choice is named in a comment and in docs/synchronization.md.
+
+Names in brackets, like [status], are public pages listed in docs/synchronization.md#sources.
 """
 
 import datetime
 import hashlib
 import uuid
 
-# DateTimeOffset "never" as the service prints it (graph-sync-api.md §2.4, §2.5).
+# DateTimeOffset "never" as the service prints it ([status], [task execution]).
 NEVER = "0001-01-01T00:00:00Z"
-# .NET TimeSpan.MaxValue: the interval of a fresh gallery job (graph-sync-api.md §2.3, §8.9).
+# .NET TimeSpan.MaxValue: the interval of a fresh gallery job ([schedule]).
 TIMESPAN_MAX_VALUE = "P10675199DT2H48M5.4775807S"
 
-# The realistic cycle length (PT40M, graph-sync-api.md §2.3). Quarantine back-off and the
+# The realistic cycle length (PT40M, [schedule]). Quarantine back-off and the
 # four-week limit are scaled by cycle_seconds / REALISTIC_CYCLE_SECONDS, so a fast emulator
 # (cycle_seconds=5) also retries quarantined jobs proportionally faster.
 REALISTIC_CYCLE_SECONDS = 2400.0
-# AWS-SSO's quarantined job shows nextAttempt 5 minutes after currentBegan (failure-vocabulary.md §1).
+# [AWS SSO walkthrough]'s quarantined job shows nextAttempt 5 minutes after currentBegan.
 QUARANTINE_FIRST_RETRY_SECONDS = 300.0
-# E-QUAR: "incremental cycles are slowed to once a day". Docs are silent on the steps in between:
+# [quarantine guide]: "incremental cycles are slowed to once a day". Docs are silent on the steps in between:
 # we chose to double the delay after every failed attempt, up to one day.
 QUARANTINE_MAX_RETRY_SECONDS = 86400.0
-# E-QUAR: "after four weeks in quarantine the job is disabled".
+# [quarantine guide]: "after four weeks in quarantine the job is disabled".
 QUARANTINE_DISABLE_AFTER_SECONDS = 28 * 86400.0
 
 SCHEDULE_ACTIVE = "Active"
 SCHEDULE_DISABLED = "Disabled"
 SCHEDULE_PAUSED = "Paused"
 
-# synchronizationJobRestartScope is an IsFlags enum (M-CSDL, graph-sync-api.md §2.10).
+# synchronizationJobRestartScope is an IsFlags enum ([CSDL], [restart]).
 RESTART_SCOPE_FLAGS = {
     "None": 0,
     "ConnectorDataStore": 1,
@@ -53,7 +55,7 @@ WATERMARK = RESTART_SCOPE_FLAGS["Watermark"]
 QUARANTINE_STATE = RESTART_SCOPE_FLAGS["QuarantineState"]
 FORCE_DELETES = RESTART_SCOPE_FLAGS["ForceDeletes"]
 # "Leaving this property empty emulates the Restart provisioning option in the Azure portal. It is
-# similar to setting the resetScope to include QuarantineState, Watermark, and Escrows." (§2.10)
+# similar to setting the resetScope to include QuarantineState, Watermark, and Escrows." [restart]
 PORTAL_RESTART_SCOPE = ESCROWS | WATERMARK | QUARANTINE_STATE
 
 SEED_STATES = ("not_configured", "paused_with_credentials", "not_run", "active", "paused", "quarantine", "failing")
@@ -71,8 +73,8 @@ def format_time(moment):
 def parse_reset_scope(text):
     """Parse a comma-separated resetScope ("Watermark, Escrows, QuarantineState") into flag bits.
 
-    Empty or None means the portal's Restart (§2.10). Members are case-sensitive like .NET's
-    Enum.Parse (failure-vocabulary.md §3 shows that parser's behaviour for secret keys).
+    Empty or None means the portal's Restart [restart]. Members are case-sensitive like .NET's
+    Enum.Parse ([observed errors] shows that parser's behaviour for secret keys).
     Raises ValueError(member) for an unknown member.
     """
     if text is None or not text.strip():
@@ -123,7 +125,7 @@ class CycleEnvironment:
 
 
 def _placeholder_execution():
-    """lastExecution right after start, before the first cycle (E-XTS, graph-sync-api.md §2.5)."""
+    """lastExecution right after start, before the first cycle ([cross-tenant guide], [task execution])."""
     return {
         "activityIdentifier": None,
         "countEntitled": 0,
@@ -196,7 +198,7 @@ class JobRuntime:
         return self.quarantine_reason is not None
 
     def status_code(self, configured, created_code):
-        """synchronizationStatusCode as §4.1's table shows it.
+        """synchronizationStatusCode as [status]'s table shows it.
 
         ``configured``: the service principal has saved secrets; ``created_code``: the template's
         code for a job never started (Azure2Azure and aWSSingleSignon show Paused at once).
@@ -225,7 +227,7 @@ class JobRuntime:
             "lastSuccessfulExecution": self.last_successful_execution,
             "lastSuccessfulExecutionWithExports": self.last_successful_execution_with_exports,
             "progress": self._progress(now),
-            # "null unless quarantined" (§2.4): a paused job shows no quarantine.
+            # "null unless quarantined" [status]: a paused job shows no quarantine.
             "quarantine": self._render_quarantine() if code == "Quarantine" else None,
             "steadyStateFirstAchievedTime": format_time(self.steady_state_first) if self.steady_state_first else NEVER,
             "steadyStateLastAchievedTime": format_time(self.steady_state_last) if self.steady_state_last else NEVER,
@@ -255,7 +257,7 @@ class JobRuntime:
     def _progress(self, now):
         """Progress of the initial cycle while it runs; the completed figures afterwards.
 
-        E-XTS shows ``progress: []`` right after start; docs are silent on later values: we chose
+        [cross-tenant guide] shows ``progress: []`` right after start; docs are silent on later values: we chose
         a linear progress from 10 % of the initial cycle on, and the completed totals afterwards.
         """
         total = self.users + self.groups
@@ -276,24 +278,24 @@ class JobRuntime:
             return [self.completed_progress]
         return []
 
-    # -- actions (graph-sync-api.md §3.3, §4.1) -------------------------------------------
+    # -- actions ([job resource], [status]) -------------------------------------------
 
     def start(self, now, environment):
-        """Start: Active; clears quarantine (D1:start). A job already running is left alone."""
+        """Start: Active; clears quarantine [start]. A job already running is left alone."""
         if self.schedule_state == SCHEDULE_ACTIVE and not self.in_quarantine:
-            # D1:start warns against calling start on a running job; docs are silent on what
+            # [start] warns against calling start on a running job; docs are silent on what
             # happens: we chose to keep the running schedule unchanged.
             return
         self._clear_quarantine()
         self._queue(now, environment)
 
     def pause(self, now):
-        """Pause: schedule and code Paused; all state is kept (D1:pause)."""
+        """Pause: schedule and code Paused; all state is kept [pause]."""
         self.schedule_state = SCHEDULE_PAUSED
         self.next_cycle_at = None
 
     def restart(self, now, scope, environment):
-        """Restart with resetScope flags (§2.10); re-queues the job like start (§4.1 [inferred])."""
+        """Restart with resetScope flags [restart]; re-queues the job like start ([status] [inferred])."""
         if scope == 0:
             # "None: starts a paused or quarantined job" (R1 restartcriteria).
             self.start(now, environment)
@@ -307,7 +309,7 @@ class JobRuntime:
             # (full) cycle again, so we chose NotRun until it completes.
             self.initial_cycle_pending = True
         if scope & ESCROWS:
-            # "clearing escrows stops the retries" (§2.10); docs are silent on escrowsPruned:
+            # "clearing escrows stops the retries" [restart]; docs are silent on escrowsPruned:
             # we chose to set it when escrowed entries were dropped.
             if self.escrowed:
                 self.escrows_pruned = True
@@ -319,6 +321,16 @@ class JobRuntime:
             self.next_cycle_at = self.quarantine_next_attempt
             return
         self._queue(now, environment)
+
+    def schema_changed(self, now, environment):
+        """"A new initial cycle is triggered because of a change in attribute mappings or scoping filters.
+        This action also clears any stored watermark and causes all source objects to be evaluated again."
+        (https://learn.microsoft.com/entra/identity/app-provisioning/how-provisioning-works#incremental-cycles).
+        A running job is queued again like a Watermark restart; docs are silent on paused and never-started
+        jobs: we chose to leave their schedule alone (their next cycle, once started, is the initial one)."""
+        self.initial_cycle_pending = True
+        if self.schedule_state == SCHEDULE_ACTIVE and not self.in_quarantine:
+            self._queue(now, environment)
 
     def force_quarantine(self, now, failure, environment):
         """Put the job in quarantine now; later attempts keep failing until start or restart lifts it."""
@@ -404,7 +416,7 @@ class JobRuntime:
         last_index = first_index + count - 1
         first_is_full = self.initial_cycle_pending
         last_end = first_end + spacing * (count - 1)
-        # Entry-level failures (escrows) leave the cycle partly failed (§2.5 EntryLevelErrors).
+        # Entry-level failures (escrows) leave the cycle partly failed ([task execution] EntryLevelErrors).
         state = "EntryLevelErrors" if self.escrowed else "Succeeded"
         serial_base = self.cycle_serial + 1 - first_index
 
@@ -439,7 +451,7 @@ class JobRuntime:
         self.has_run_cycle = True
         self.initial_cycle_pending = False
         self.successive_failures = 0
-        # E-QUAR: "the job leaves quarantine when the errors are fixed and the next cycle starts".
+        # [quarantine guide]: "the job leaves quarantine when the errors are fixed and the next cycle starts".
         self._clear_quarantine()
         self.next_cycle_at = last_end + spacing
 

@@ -1,0 +1,127 @@
+"""The synchronization surface of the Graph emulator (the API of [overview]).
+
+Routes live under ``/servicePrincipals/{sp_id}/synchronization`` (documented) and
+``/applications/{app_id}/synchronization`` (templates and schema updates are documented there; jobs
+are metadata-only, as SDKs generate them). Docs are silent on how the two relate: we chose to resolve
+an application to the service principal with the same appId, so both paths share one state.
+
+State per service principal (``store.synchronization[sp_id]``, a ``ServicePrincipalSynchronization``):
+its templates (seeded from the application template it was instantiated from), its jobs and its
+saved secrets. Jobs run simulated provisioning cycles on the emulator's clock (simulation.py),
+evaluated lazily whenever they are read or changed, so reads stay O(1) per job.
+
+The modules, from the bottom up:
+
+- ``datafiles``: the data folder (the expression language, ``..expressions``, and the schema checks,
+  ``..schema_validation``, are pure sibling modules);
+- ``credentials``: the secret vocabulary and the simulated targets that judge credentials;
+- ``template_catalog``: synchronization templates and their schemas, loaded once;
+- ``simulation``: a job's provisioning cycles on the emulator's clock;
+- ``bodies``: request bodies checked against their documented shapes;
+- ``state``: per-service-principal and store-wide state, finding what a request addresses;
+- ``jobs``, ``actions`` (start, pause, restart, validateCredentials, provisionOnDemand), ``secrets``,
+  ``schema``, ``templates``: the Graph routes;
+- ``hooks``: what the emulator's core calls; ``control``: the ``/_emulator/synchronization`` routes.
+
+This file assembles the route tables and names the hooks the core looks up.
+
+Every quirk cites its source. Names in brackets, like [restart] or [quarantine guide], are public pages
+(learn.microsoft.com, GitHub) listed once in docs/synchronization.md#sources; "docs are silent: we chose X"
+and [our choice] mark our own choices (collected in docs/synchronization.md#choices-where-the-docs-are-silent).
+"""
+
+from ..permissions import PROVISION_ON_DEMAND
+from ..permissions import SCHEMA_WRITE
+from ..permissions import SYNC_READ
+from ..permissions import SYNC_WRITE
+from ..permissions import VALIDATE_CREDENTIALS
+from . import actions
+from . import control
+from . import jobs
+from . import schema
+from . import secrets
+from . import templates
+from .datafiles import DATA_DIR
+from .hooks import on_reset
+from .hooks import on_service_principal_created
+from .hooks import on_service_principal_deleted
+from .hooks import seed_job
+from .state import service
+
+__all__ = [
+    "CONTROL_ROUTES", "DATA_DIR", "ROUTES", "on_reset", "on_service_principal_created",
+    "on_service_principal_deleted", "seed_job", "service",
+]
+
+_SP_ROOT = "/servicePrincipals/{sp_id}/synchronization"
+_APP_ROOT = "/applications/{app_id}/synchronization"
+
+
+def _schema_routes(schema_path, writable):
+    routes = [
+        ("GET", schema_path, schema.get_schema, SYNC_READ),
+        ("GET", schema_path + "/filterOperators()", schema.get_filter_operators, SYNC_READ),
+        ("GET", schema_path + "/filterOperators", schema.get_filter_operators, SYNC_READ),
+        ("GET", schema_path + "/functions()", schema.get_functions, SYNC_READ),
+        ("GET", schema_path + "/functions", schema.get_functions, SYNC_READ),
+        ("POST", schema_path + "/parseExpression", schema.parse_expression_action, SYNC_READ),
+        ("GET", schema_path + "/directories", schema.list_directories, SYNC_READ),
+        ("GET", schema_path + "/directories/{directory_id}", schema.get_directory, SYNC_READ),
+        ("POST", schema_path + "/directories/{directory_id}/discover", schema.discover_directory, SCHEMA_WRITE),
+    ]
+    if writable:
+        routes += [
+            ("PUT", schema_path, schema.put_schema, SCHEMA_WRITE),
+            # The docs use PUT; SDKs generate PATCH [schema update]: accepted unless schemaPatch is "reject".
+            ("PATCH", schema_path, schema.put_schema, SCHEMA_WRITE),
+            ("DELETE", schema_path, schema.delete_schema, SCHEMA_WRITE),
+        ]
+    return routes
+
+
+def _routes():
+    routes = []
+    for root in (_SP_ROOT, _APP_ROOT):
+        job = root + "/jobs/{job_id}"
+        routes += [
+            ("GET", root + "/jobs", jobs.list_jobs, SYNC_READ),
+            ("GET", root + "/jobs/$count", jobs.count_jobs, SYNC_READ),
+            ("POST", root + "/jobs", jobs.create_job, SYNC_WRITE),
+            ("POST", root + "/jobs/validateCredentials", actions.validate_credentials, VALIDATE_CREDENTIALS),
+            ("GET", job, jobs.get_job, SYNC_READ),
+            ("DELETE", job, jobs.delete_job, SYNC_WRITE),
+            ("POST", job + "/start", actions.start_job, SYNC_WRITE),
+            ("POST", job + "/pause", actions.pause_job, SYNC_WRITE),
+            ("POST", job + "/restart", actions.restart_job, SYNC_WRITE),
+            ("POST", job + "/validateCredentials", actions.validate_job_credentials, VALIDATE_CREDENTIALS),
+            ("POST", job + "/provisionOnDemand", actions.provision_on_demand, PROVISION_ON_DEMAND),
+            ("GET", root + "/templates", templates.list_templates, SYNC_READ),
+            ("GET", root + "/templates/{template_id}", templates.get_template, SYNC_READ),
+            ("GET", root + "/secrets", secrets.get_secrets, SYNC_READ),
+            ("PUT", root + "/secrets", secrets.put_secrets, SYNC_WRITE),
+            ("POST", root + "/acquireAccessToken", secrets.acquire_access_token, SYNC_WRITE),
+        ]
+        routes += _schema_routes(job + "/schema", writable=True)
+        # Template schemas are updated on the application only ([schema update]).
+        routes += _schema_routes(root + "/templates/{template_id}/schema", writable=root == _APP_ROOT)
+    routes += [
+        ("POST", _APP_ROOT + "/templates", templates.create_template, SYNC_WRITE),
+        # The reference's request line says PATCH, its example PUT [template update]: both.
+        ("PUT", _APP_ROOT + "/templates/{template_id}", templates.update_template, SYNC_WRITE),
+        ("PATCH", _APP_ROOT + "/templates/{template_id}", templates.update_template, SYNC_WRITE),
+    ]
+    return routes
+
+
+ROUTES = _routes()
+
+CONTROL_ROUTES = [
+    ("GET", "/synchronization/settings", control.control_get_settings),
+    ("PATCH", "/synchronization/settings", control.control_patch_settings),
+    ("GET", "/synchronization/scimTargets", control.control_list_scim_targets),
+    ("POST", "/synchronization/scimTargets", control.control_add_scim_target),
+    ("DELETE", "/synchronization/scimTargets", control.control_clear_scim_targets),
+    ("POST", "/synchronization/servicePrincipals/{sp_id}/jobs", control.control_seed_job),
+    ("POST", "/synchronization/servicePrincipals/{sp_id}/jobs/{job_id}/quarantine", control.control_quarantine_job),
+    ("POST", "/synchronization/servicePrincipals/{sp_id}/jobs/{job_id}/escrows", control.control_set_escrows),
+]
