@@ -173,7 +173,7 @@ def test_non_gallery_application_gets_the_scim_templates(graph):
     scim = templates["scim"]
     assert scim["factoryTag"] == "CustomSCIM" and scim["default"] is True
     assert [template["id"] for template in reply.body["value"] if template["default"]] == ["scim"]
-    # The list includes each template's schema, with the template schema id form of AWS-SSO.
+    # The list includes each template's schema, with the template schema id form of the [AWS SSO walkthrough].
     assert scim["schema"]["id"] == "scim." + "0" * 32
     rule = scim["schema"]["synchronizationRules"][0]
     assert rule["targetDirectoryName"] == "customappsso"

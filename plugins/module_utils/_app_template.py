@@ -37,9 +37,12 @@ from ansible_collections.entra.provisioning.plugins.module_utils._graph_errors i
 from ansible_collections.entra.provisioning.plugins.module_utils._graph_client import RetryPolicy
 from ansible_collections.entra.provisioning.plugins.module_utils._polling import CONFIRM_WINDOW, look_for, poll
 from ansible_collections.entra.provisioning.plugins.module_utils._task import TaskFailure, module_spec
-
-# The application template of a non-gallery ("custom") application in the global service (docs/graph-behaviour.md §1.4).
-NON_GALLERY_TEMPLATE_ID = '8adf8e6e-67b2-4cf2-a259-e3dc5476c621'
+from ansible_collections.entra.provisioning.plugins.module_utils._validate import (  # noqa: F401 pylint: disable=unused-import
+    NON_GALLERY_TEMPLATE_ID,  # the non-gallery ("custom") application's template, used here and by the tests
+    check_identity,
+    graph_path,
+    object_id,
+)
 
 MODULE_SPEC = module_spec(
     dict(
@@ -53,8 +56,6 @@ MODULE_SPEC = module_spec(
     mutually_exclusive=[('template_id', 'template_name')],
     required_one_of=[('template_id', 'template_name')],
 )
-
-_GUID = re.compile(r'^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$')
 
 # Fields read from the directory: enough to identify and report the objects, small on the wire.
 _APPLICATION_SELECT = 'id,appId,displayName,applicationTemplateId,createdDateTime'
@@ -73,11 +74,8 @@ def check_options(params):
     if display_name != display_name.strip():
         raise TaskFailure('display_name %r has leading or trailing spaces, which Entra keeps and matches literally; '
                           'remove them.' % display_name)
-    template_id = params.get('template_id')
-    if template_id is not None and not _GUID.match(template_id):
-        raise TaskFailure('template_id %r is not an application template id (a GUID such as %s, the non-gallery '
-                          'application). To look a gallery application up by its name, use template_name instead.'
-                          % (template_id, NON_GALLERY_TEMPLATE_ID))
+    if params.get('template_id') is not None:
+        object_id('template_id', params['template_id'], 'application_template')
     template_name = params.get('template_name')
     if template_name is not None and not template_name.strip():
         raise TaskFailure('template_name must not be empty: give the gallery name exactly, for example '
@@ -224,7 +222,7 @@ def until_found(fetch, timeout):
 def resolve_template(client, params):
     """``(template_id, template)``: ``template`` is the Graph object when it had to be read, else None."""
     if params.get('template_id'):
-        return params['template_id'].lower(), None
+        return params['template_id'].strip().lower(), None
     name = params['template_name']
     found = client.list_all('/applicationTemplates', params={'$filter': 'displayName eq %s' % odata_string(name)})
     if not [item for item in found if (item.get('displayName') or '').lower() == name.lower()]:
@@ -239,7 +237,8 @@ def resolve_template(client, params):
 
 def read_template(client, template_id):
     """The application template ``template_id``, or a failure that says how to find the right id."""
-    template = client.get_or_none('/applicationTemplates/%s' % template_id)
+    template = client.get_or_none(graph_path('/applicationTemplates/%s', template_id))
+    check_identity('template_id', template_id, template, 'application template')
     if template is None:
         raise TaskFailure('template_id %s is not an application template of this cloud. Find the id in the Entra gallery '
                           'or with template_name; the non-gallery application is %s in the global service.'
@@ -277,7 +276,7 @@ def list_synchronization_templates(client, sp_id, timeout, fresh):
     A service principal created moments ago may answer 404 here for a while (docs/graph-behaviour.md §3.6): ``fresh`` ones are
     polled. For one that exists since earlier, a 404 means it has no synchronization at all.
     """
-    path = '/servicePrincipals/%s/synchronization/templates' % sp_id
+    path = graph_path('/servicePrincipals/%s/synchronization/templates', sp_id)
     if not fresh:
         try:
             return client.list_all(path)
@@ -313,7 +312,7 @@ def instantiate(client, task, template_id, display_name, timeout):
     body = dict(displayName=display_name)
     if task.params.get('service_management_reference'):
         body['serviceManagementReference'] = task.params['service_management_reference']
-    path = '/applicationTemplates/%s/instantiate' % template_id
+    path = graph_path('/applicationTemplates/%s/instantiate', template_id)
 
     def created_anyway():
         return look_for(lambda: find_applications(client, template_id, display_name), min(CONFIRM_WINDOW, timeout))
@@ -354,7 +353,7 @@ def keep_one_application(client, created, template_id, display_name, timeout, se
                     'in the Microsoft Entra admin center under App registrations, or with DELETE /applications/%s')
 
     return keep_one(created, lambda: find_applications(client, template_id, display_name), oldest_then_smallest_id,
-                    lambda app_id: client.write('DELETE', '/applications/%s' % app_id), copies, sent_at, timeout, warn).kept
+                    lambda app_id: client.write('DELETE', graph_path('/applications/%s', app_id)), copies, sent_at, timeout, warn).kept
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -389,7 +388,7 @@ def run_application_from_template(task):
         result.update(application=application_result(current), service_principal=service_principal_result(current_sp))
         if actions and not task.check_mode:
             try:
-                client.write('DELETE', '/applications/%s' % current['id'])
+                client.write('DELETE', graph_path('/applications/%s', current['id']))
             except GraphNotFound:
                 # Deleted by someone else between our read and our write: the desired state holds.
                 result.update(changed=False, actions=[])

@@ -19,7 +19,6 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import copy
-import re
 import time
 
 from ansible_collections.entra.provisioning.plugins.module_utils._converge import RESOLVE_SECONDS, Copies, Kept, keep_one, resolved, smallest_id
@@ -27,6 +26,14 @@ from ansible_collections.entra.provisioning.plugins.module_utils._convert import
 from ansible_collections.entra.provisioning.plugins.module_utils._graph_errors import GraphError, GraphNotFound
 from ansible_collections.entra.provisioning.plugins.module_utils._polling import CONFIRM_WINDOW, STATE_PACE, look_for, poll
 from ansible_collections.entra.provisioning.plugins.module_utils._task import TaskFailure, module_spec
+from ansible_collections.entra.provisioning.plugins.module_utils._validate import (
+    check_identity,
+    graph_path,
+    id_segment,
+    object_id,
+    same_id,
+    type_name,
+)
 
 STATES = ('present', 'started', 'paused', 'restarted', 'absent')
 WAIT_FOR = ('started', 'first_cycle', 'steady_state')
@@ -46,10 +53,11 @@ REPLICATION_TIMEOUT = 60.0
 # Seconds a run gives the run that created a job moments ago to start it, before it starts the job itself (new_job).
 CREATOR_GRACE = 15.0
 
-# Directory object ids are GUIDs. Job and template ids are opaque strings that contain dots (docs/graph-behaviour.md §1.2): only refuse
-# what cannot be a path segment.
-_GUID = re.compile(r'^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$')
-_PATH_SEGMENT = re.compile(r'^[^/\\?#%\s]+$')
+# What to give instead of a job_id or template_id that cannot be an id (_validate.id_segment); job and template ids contain dots
+# (docs/graph-behaviour.md §1.2).
+_JOB_ID_FIX = ('give the id of a job of this service principal (synchronization_job_info lists them), or leave job_id out '
+               'and give template_id')
+_TEMPLATE_ID_FIX = 'give the id of a synchronization template of the service principal, for example scim'
 
 MODULE_SPEC = module_spec(
     dict(
@@ -66,7 +74,8 @@ MODULE_SPEC = module_spec(
         wait_timeout=dict(type='int', default=900),
     ),
     mutually_exclusive=[('service_principal_id', 'application_id')],
-    required_one_of=[('service_principal_id', 'application_id'), ('template_id', 'job_id')],
+    # template_id or job_id is required too, except in check mode for a service principal not created yet (DesiredJob).
+    required_one_of=[('service_principal_id', 'application_id')],
 )
 
 
@@ -75,21 +84,26 @@ MODULE_SPEC = module_spec(
 class DesiredJob:
     """The task's options, validated and normalised; every error names the option and the fix."""
 
-    def __init__(self, params):
-        if params.get('service_principal_id'):
-            self.parent_option, parent_id = 'service_principal_id', params['service_principal_id'].strip()
-            self.parent_path = '/servicePrincipals/%s' % parent_id
+    def __init__(self, params, check_mode=False):
+        # In check mode a null service_principal_id stands for the one an earlier task would create (check mode of
+        # application_from_template returns it with id null): the job is planned for a parent without jobs.
+        self.planned_parent = (check_mode and params.get('service_principal_id') is None
+                               and params.get('application_id') is None)
+        if self.planned_parent:
+            self.parent_option, self.parent_id, self.parent_path = 'service_principal_id', None, None
+        elif params.get('application_id') is not None and params.get('service_principal_id') is None:
+            self.parent_option = 'application_id'
+            self.parent_id = object_id('application_id', params['application_id'], 'application')
+            self.parent_path = graph_path('/applications/%s', self.parent_id)
         else:
-            self.parent_option, parent_id = 'application_id', params['application_id'].strip()
-            self.parent_path = '/applications/%s' % parent_id
-        self.parent_id = parent_id
-        if not _GUID.match(parent_id):
-            hint = ('the object id of the service principal (Enterprise applications > Object ID), not the appId or the '
-                    'application object id') if self.parent_option == 'service_principal_id' else \
-                'the object id of the application registration (App registrations > Object ID)'
-            raise TaskFailure('%s: %r is not a GUID; give %s.' % (self.parent_option, parent_id, hint))
-        self.template_id = _segment('template_id', params.get('template_id'))
-        self.job_id = _segment('job_id', params.get('job_id'))
+            self.parent_option = 'service_principal_id'
+            self.parent_id = object_id('service_principal_id', params.get('service_principal_id'), 'service_principal')
+            self.parent_path = graph_path('/servicePrincipals/%s', self.parent_id)
+        self.template_id = id_segment('template_id', params.get('template_id'), _TEMPLATE_ID_FIX)
+        self.job_id = id_segment('job_id', params.get('job_id'), _JOB_ID_FIX)
+        if self.template_id is None and self.job_id is None and not self.planned_parent:
+            raise TaskFailure('one of the following is required: template_id, job_id. Give template_id (the job is found or '
+                              'created by its template) or job_id (an existing job).')
         self.state = params.get('state') or 'present'
         self.restart_scope = normalise_restart_scope(params.get('restart_scope'), self.state)
         self.settings = normalise_settings(params.get('settings'))
@@ -118,16 +132,6 @@ class DesiredJob:
                               'wait_for.' % self.wait_for)
         if self.state != 'absent' and not self.wait_for:
             self.wait_for = 'started'
-
-
-def _segment(option, value):
-    if value is None:
-        return None
-    value = value.strip()
-    if not _PATH_SEGMENT.match(value):
-        raise TaskFailure('%s: %r is not a valid identifier (it must be non-empty, without spaces, "/", "\\", "?", "#" '
-                          'or "%%").' % (option, value))
-    return value
 
 
 def normalise_restart_scope(scopes, state):
@@ -163,7 +167,8 @@ def normalise_settings(settings):
         if isinstance(value, bool):
             value = 'True' if value else 'False'
         elif isinstance(value, (dict, list)):
-            raise TaskFailure('settings: %s must be a string, number or boolean, got a %s.' % (name, type(value).__name__))
+            raise TaskFailure('settings: %s must be a string, number or boolean, got %s; give the value itself.'
+                              % (name, type_name(value)))
         result[str(name)] = str(value)
     return result
 
@@ -231,14 +236,16 @@ def plan_job_actions(current, desired):
     actions = []
     job = current
     if job is None:
-        if state == 'restarted':
-            raise TaskFailure('state=restarted needs an existing job, and %s has no job of template %s: create and start it '
-                              'with state=started instead.' % (desired.parent_id, desired.template_id))
         if desired.job_id:
             # A job's id is chosen by Graph: creating "this" job is impossible, and creating another one would create
             # a new job on every run.
             raise TaskFailure('job_id: job %s does not exist on %s %s. Remove job_id and give template_id to find or create '
-                              'the job by its template.' % (desired.job_id, desired.parent_option, desired.parent_id))
+                              'the job by its template.' % (desired.job_id, desired.parent_option, desired.parent_id or
+                                                            '(not created yet)'))
+        if state == 'restarted':
+            raise TaskFailure('state=restarted needs an existing job, and %s has no job of template %s: create and start it '
+                              'with state=started instead.' % (desired.parent_id or 'the service principal (not created yet)',
+                                                               desired.template_id))
         actions.append('create')
         job = new_job(desired.template_id, desired.settings)
 
@@ -398,7 +405,12 @@ def cycle_warning(job):
 # --- acting ---------------------------------------------------------------------------------------------------------
 
 def run_synchronization_job(task):
-    desired = DesiredJob(task.params)
+    desired = DesiredJob(task.params, check_mode=task.check_mode)
+    if desired.planned_parent:
+        # Nothing to read: the service principal does not exist yet, so it has no job (and its templates are unknown).
+        actions, predicted = plan_job_actions(None, desired)
+        return dict(changed=any(action != 'validate_credentials' for action in actions), actions=actions,
+                    job=job_to_result(predicted), diff=job_diff(None, predicted))
     client = task.client()
     jobs_path = desired.parent_path + '/synchronization/jobs'
 
@@ -437,19 +449,15 @@ def read_job(client, desired, jobs_path, warn):
     """The job this task manages, or None: one GET. When the job must exist, 404/403 are retried for a bounded time
     (a service principal or job created moments ago is still replicating, docs/graph-behaviour.md §3.6)."""
     patient = desired.state != 'absent'
-    path = '%s/%s' % (jobs_path, desired.job_id) if desired.job_id else jobs_path
+    if desired.job_id:
+        return read_job_by_id(client, desired, jobs_path, patient)
     try:
-        found = client.get_eventually(path, within=REPLICATION_TIMEOUT) if patient else client.get(path)
+        found = client.get_eventually(jobs_path, within=REPLICATION_TIMEOUT) if patient else client.get(jobs_path)
     except GraphNotFound as error:
-        if desired.job_id:
-            # Graph's 404 does not say whether the job or its parent is missing; the plan reports the missing job_id.
-            return None
         if not patient:
             warn('%s %s does not exist, so it has no job to delete.' % (desired.parent_option, desired.parent_id))
             return None
         raise _parent_failure(error, desired)
-    if desired.job_id:
-        return found
     jobs = found.get('value') or []
     if found.get('@odata.nextLink'):
         jobs = client.list_all(jobs_path)
@@ -468,9 +476,53 @@ def jobs_of_template(jobs, template_id):
     return [job for job in jobs if template_matches(job.get('templateId'), template_id)]
 
 
+def read_job_by_id(client, desired, jobs_path, patient):
+    """The job ``job_id``, or None when it does not exist; fails when Graph answers with another object.
+
+    A 404 is waited out (replication) only while the parent's list of jobs can explain it: when the parent is readable
+    and lists jobs, none of them this one, the id is simply not a job of this parent (another service principal's
+    job, a typo) and there is nothing to wait for. A job this module creates is waited for in ``create_job``.
+    """
+    path = job_path(jobs_path, desired.job_id)
+    try:
+        found = client.get(path)
+    except GraphError as error:
+        if error.status not in (404, 403) or (not patient and error.status == 403):
+            raise
+        if not patient:
+            return None  # Graph's 404 does not say whether the job or its parent is missing: either way, nothing to delete
+        jobs = _listed_jobs(client, jobs_path)
+        if jobs and not any(same_id(job.get('id'), desired.job_id) for job in jobs):
+            raise TaskFailure('job_id: %s %s has no job %s; its jobs are %s. A job id belongs to one service principal: '
+                              'give one of these, or leave job_id out and give template_id.'
+                              % (desired.parent_option, desired.parent_id, desired.job_id,
+                                 ', '.join(sorted(job.get('id') or '?' for job in jobs))),
+                              job_ids=sorted(job.get('id') for job in jobs))
+        try:
+            found = client.get_eventually(path, within=REPLICATION_TIMEOUT)
+        except GraphNotFound:
+            return None  # the plan reports the missing job_id
+    return check_identity('job_id', desired.job_id, found, 'job')
+
+
+def _listed_jobs(client, jobs_path):
+    """The parent's jobs, or None when the parent cannot be read (yet)."""
+    try:
+        return client.list_all(jobs_path)
+    except GraphError as error:
+        if error.status in (404, 403):
+            return None
+        raise
+
+
+def job_path(jobs_path, job_id):
+    return jobs_path + graph_path('/%s', job_id)
+
+
 def _parent_failure(error, desired):
+    """The failure to raise for ``error`` (a read of the parent's jobs that failed after the replication wait)."""
     if error.status != 404:
-        return None
+        return error
     return TaskFailure('%s %s was not found (Graph answered 404 for %s, also after waiting %d s for replication): give the '
                        'object id of an existing %s.' % (desired.parent_option, desired.parent_id, error.path,
                                                          REPLICATION_TIMEOUT,
@@ -519,7 +571,7 @@ def act(client, desired, jobs_path, current, actions, warn):
             done.append(action)
             if job is None:
                 return None, done
-        return client.get_eventually('%s/%s' % (jobs_path, job['id']), within=REPLICATION_TIMEOUT), done
+        return client.get_eventually(job_path(jobs_path, job['id']), within=REPLICATION_TIMEOUT), done
     except (TaskFailure, GraphError) as error:
         changes = [action for action in done if action != 'validate_credentials']
         if not changes:
@@ -534,7 +586,7 @@ def act(client, desired, jobs_path, current, actions, warn):
 
 def _act_once(client, desired, jobs_path, job, action):
     """One planned call other than create; returns the job it acted on, or None after delete."""
-    path = '%s/%s' % (jobs_path, job['id'])
+    path = job_path(jobs_path, job['id'])
     if action == 'validate_credentials':
         validate_saved_credentials(client, path, job)
     elif action == 'start':
@@ -583,14 +635,14 @@ def create_job(client, desired, jobs_path, warn):
     created, existing = client.write_confirmed('POST', jobs_path, listed, body=body)
     if existing is not None:
         # Whether this job is ours or another run's is unknown: it is adopted, and the rest planned from it.
-        existing = client.get_eventually('%s/%s' % (jobs_path, existing['id']), within=REPLICATION_TIMEOUT)
+        existing = client.get_eventually(job_path(jobs_path, existing['id']), within=REPLICATION_TIMEOUT)
         return existing, Kept(existing, True, others_act_by=time.monotonic() + CREATOR_GRACE)
     if created.get('templateId') != desired.template_id:
         warn('Graph created job %s with template %s, not %s: later runs find it under either name; use template_id: %s '
              'to match what Graph shows.' % (created.get('id'), created.get('templateId'), desired.template_id,
                                              created.get('templateId')))
     # The new job can answer 404 for a while (docs/graph-behaviour.md §3.6): wait until it can be addressed.
-    created = client.get_eventually('%s/%s' % (jobs_path, created['id']), within=REPLICATION_TIMEOUT)
+    created = client.get_eventually(job_path(jobs_path, created['id']), within=REPLICATION_TIMEOUT)
     kept = keep_one_job(client, desired, jobs_path, created, warn, sent_at)
     return kept.kept, kept if kept.adopted else None
 
@@ -602,7 +654,7 @@ def keep_one_job(client, desired, jobs_path, created, warn, sent_at, sleep=time.
                     'the smallest id', 'entra.provisioning.synchronization_job with job_id: %s and state: absent')
 
     try:
-        return keep_one(created, lambda: jobs_of_template(client.list_all(jobs_path), desired.template_id), smallest_id, lambda job_id: client.write('DELETE', '%s/%s' % (jobs_path, job_id)),
+        return keep_one(created, lambda: jobs_of_template(client.list_all(jobs_path), desired.template_id), smallest_id, lambda job_id: client.write('DELETE', job_path(jobs_path, job_id)),
                         copies, sent_at, REPLICATION_TIMEOUT, warn, sleep, monotonic)
     except TaskFailure as failure:
         raise TaskFailure(failure.msg, **dict(failure.result, changed=True, actions=['create'], job=job_to_result(created)))
@@ -651,7 +703,7 @@ def wait(client, desired, jobs_path, job, current, actions, task, sleep=time.sle
     if desired.state == 'absent':
         if current is None:
             return None
-        path = '%s/%s' % (jobs_path, current['id'])
+        path = job_path(jobs_path, current['id'])
         gone = poll(lambda: client.get_or_none(path), lambda job: (job is None, None), desired.wait_timeout, sleep, monotonic)
         if not gone.reached:
             raise TaskFailure('wait_timeout: job %s still exists %d s after it was deleted.' % (current['id'], desired.wait_timeout),
@@ -660,7 +712,7 @@ def wait(client, desired, jobs_path, job, current, actions, task, sleep=time.sle
 
     acted = any(action in ('start', 'restart', 'create') for action in actions)
     baseline = wait_baseline(current) if acted else None
-    path = '%s/%s' % (jobs_path, job['id'])
+    path = job_path(jobs_path, job['id'])
     outcome = poll(lambda: client.get(path), lambda job: wait_outcome(job, desired.wait_for, baseline),
                    desired.wait_timeout, sleep, monotonic, first=job, pace=STATE_PACE)
     changed = any(action != 'validate_credentials' for action in actions)

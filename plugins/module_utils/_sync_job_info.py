@@ -24,11 +24,16 @@ import threading
 
 from collections import namedtuple
 from queue import Queue
-from urllib.parse import quote
 
 from ansible_collections.entra.provisioning.plugins.module_utils._convert import job_to_result, to_snake
 from ansible_collections.entra.provisioning.plugins.module_utils._graph_errors import GraphError
 from ansible_collections.entra.provisioning.plugins.module_utils._task import TaskFailure, module_spec
+from ansible_collections.entra.provisioning.plugins.module_utils._validate import (
+    check_identity,
+    graph_path,
+    id_segment,
+    object_id,
+)
 
 # The largest page Graph serves for directory objects ($top accepts 1-999, docs/graph-behaviour.md §6.1).
 SERVICE_PRINCIPAL_PAGE_SIZE = 999
@@ -37,7 +42,6 @@ MAX_BATCH_CONCURRENCY = 20
 # Service principals named in a warning, at most; the rest are counted.
 _WARN_LIST_LIMIT = 10
 
-_GUID = re.compile(r'^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$')
 # Graph timestamps carry up to 7 fractional digits ("2017-07-19T14:55:58.5570274Z"), which Python < 3.11 cannot parse.
 _TIMESTAMP = re.compile(r'^(\d{4})-(\d\d)-(\d\d)T(\d\d):(\d\d):(\d\d)(?:\.(\d+))?(Z|[+-]\d\d:\d\d)?$')
 
@@ -300,11 +304,13 @@ def template_to_result(template):
 
 def check_options(params):
     """Refuse bad input before any request; every message names the option and the fix."""
-    for option, what in (('service_principal_id', 'a service principal'), ('application_id', 'an application')):
-        value = params.get(option)
-        if value is not None and not _GUID.match(value.strip()):
-            raise TaskFailure('%s must be the object ID of %s, a GUID such as 3f1e4a7c-0d5e-4b8a-9a51-2c6f1b0d9e77; got %r.'
-                              % (option, what, value))
+    for option, kind in (('service_principal_id', 'service_principal'), ('application_id', 'application')):
+        if params.get(option) is not None:
+            object_id(option, params[option], kind)
+    # Filters, compared with what Graph lists (never placed in a URL): refused only when they cannot be an id at all.
+    id_segment('job_id', params.get('job_id'), 'give the id of a job (as jobs[].id lists it), or leave job_id out')
+    id_segment('template_id', params.get('template_id'), 'give the id of a synchronization template, for example scim, '
+               'or leave template_id out')
     concurrency = params.get('batch_concurrency')
     if concurrency is None or not 1 <= concurrency <= MAX_BATCH_CONCURRENCY:
         raise TaskFailure('batch_concurrency must be between 1 and %d (the default 4 keeps a large tenant under Graph\'s '
@@ -320,16 +326,16 @@ def check_options(params):
 # --- reading Graph -------------------------------------------------------------------------------------------------
 
 def jobs_path(service_principal_id):
-    return '/servicePrincipals/%s/synchronization/jobs' % service_principal_id
+    return graph_path('/servicePrincipals/%s/synchronization/jobs', service_principal_id)
 
 
 def templates_path(service_principal_id):
-    return '/servicePrincipals/%s/synchronization/templates' % service_principal_id
+    return graph_path('/servicePrincipals/%s/synchronization/templates', service_principal_id)
 
 
 def schema_path(service_principal_id, job_id):
-    # Job ids are opaque and contain dots (docs/graph-behaviour.md §1.2); quote anything else a path cannot carry.
-    return '/servicePrincipals/%s/synchronization/jobs/%s/schema' % (service_principal_id, quote(job_id, safe='.'))
+    # Job ids are opaque and contain dots (docs/graph-behaviour.md §1.2); graph_path quotes anything a path cannot carry.
+    return graph_path('/servicePrincipals/%s/synchronization/jobs/%s/schema', service_principal_id, job_id)
 
 
 class JobScan:
@@ -425,7 +431,8 @@ def _some(ids):
 
 
 def _service_principal(client, service_principal_id):
-    found = client.get_or_none('/servicePrincipals/%s' % service_principal_id, params={'$select': SERVICE_PRINCIPAL_SELECT})
+    found = client.get_or_none(graph_path('/servicePrincipals/%s', service_principal_id), params={'$select': SERVICE_PRINCIPAL_SELECT})
+    check_identity('service_principal_id', service_principal_id, found, 'service principal')
     if found is None:
         raise TaskFailure('service_principal_id: no service principal has the object ID %s in this tenant. Give the '
                           'object ID of the enterprise application (servicePrincipals/{id}), not its application '
@@ -434,7 +441,8 @@ def _service_principal(client, service_principal_id):
 
 
 def _service_principals_of_application(client, application_id):
-    application = client.get_or_none('/applications/%s' % application_id, params={'$select': 'id,appId'})
+    application = client.get_or_none(graph_path('/applications/%s', application_id), params={'$select': 'id,appId'})
+    check_identity('application_id', application_id, application, 'application')
     if application is None:
         raise TaskFailure('application_id: no application has the object ID %s in this tenant. Give the object ID of '
                           'the app registration (applications/{id}), not its application (client) ID.' % application_id)

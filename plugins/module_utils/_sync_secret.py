@@ -27,6 +27,7 @@ import re
 from ansible_collections.entra.provisioning.plugins.module_utils._graph_errors import GraphError
 from ansible_collections.entra.provisioning.plugins.module_utils._polling import poll
 from ansible_collections.entra.provisioning.plugins.module_utils._task import TaskFailure, module_spec
+from ansible_collections.entra.provisioning.plugins.module_utils._validate import graph_path, object_id, type_name
 
 MASKED = '*'
 
@@ -55,7 +56,9 @@ NOTIFICATION_SETTINGS = 'SyncNotificationSettings'
 DEFAULT_NOTIFICATION_SETTINGS = {'Enabled': False, 'DeleteThresholdEnabled': True, 'DeleteThresholdValue': 500}
 
 _EMAIL = re.compile(r'^[^@\s,;]+@[^@\s,;]+\.[^@\s,;]+$')
-_GUID = re.compile(r'^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$')
+
+# The keys whose value is a JSON document (docs/graph-behaviour.md §4.4): a dict given for them is sent as compact JSON.
+JSON_DOCUMENT_KEYS = frozenset((NOTIFICATION_SETTINGS, 'AppKey'))
 
 # Seconds to wait for a new service principal, and for a PUT to show in a GET (replication, docs/graph-behaviour.md §3.6, §4.3).
 REPLICATION_TIMEOUT = 60.0
@@ -106,14 +109,20 @@ def canonical_key(key):
 
 
 def secret_value(key, value):
-    """A value as Graph stores it: a string; booleans as ``true``/``false``."""
+    """A value as Graph stores it: a string; booleans as ``true``/``false``; a dict as compact JSON for the keys that
+    hold a JSON document. Anything else (a list, a dict for another key) is refused naming the key, never the value:
+    Graph would store its Python text as the credential."""
     if isinstance(value, bool):
         return 'true' if value else 'false'
-    if isinstance(value, (dict, list)):
-        # SyncNotificationSettings and AppKey hold JSON documents in a string (docs/graph-behaviour.md §4.4).
+    if isinstance(value, dict) and key in JSON_DOCUMENT_KEYS:
         return json.dumps(value, separators=(',', ':'), sort_keys=True)
     if value is None:
         return ''
+    if not isinstance(value, (str, int, float)):
+        raise TaskFailure('secrets: %s must be a string (or a number or boolean), got %s; give the value itself%s.'
+                          % (key, type_name(value), ', not a list' if isinstance(value, (list, tuple)) else
+                             (' (a dict is taken only for %s, which hold a JSON document)' % ' and '.join(sorted(JSON_DOCUMENT_KEYS))
+                              if isinstance(value, dict) else '')))
     return str(value)
 
 
@@ -148,14 +157,6 @@ def desired_secrets(params):
         raise TaskFailure('deletion_threshold must be 0 (turns accidental-deletion prevention off) or a positive number '
                           'of deletions, got %d.' % threshold)
     return result
-
-
-def check_service_principal_id(value):
-    value = (value or '').strip()
-    if not _GUID.match(value):
-        raise TaskFailure('service_principal_id: %r is not a GUID; give the object id of the service principal '
-                          '(Enterprise applications > Object ID), not the appId.' % value)
-    return value
 
 
 def notification_settings(current_value, email, threshold):
@@ -266,7 +267,11 @@ def secrets_diff(current_keys, plan):
 
 def run_synchronization_secret(task):
     params = task.params
-    sp_id = check_service_principal_id(params.get('service_principal_id'))
+    # In check mode a null service_principal_id stands for the one an earlier task would create (check mode of
+    # application_from_template returns it with id null): the change is planned for a service principal without secrets.
+    # (Ansible passes a null given for a required string option as an empty string.)
+    planned_parent = task.check_mode and params.get('service_principal_id') in (None, '')
+    sp_id = None if planned_parent else object_id('service_principal_id', params.get('service_principal_id'), 'service_principal')
     state = params.get('state') or 'present'
     desired = desired_secrets(params)
     for value in desired.values():
@@ -276,9 +281,12 @@ def run_synchronization_secret(task):
             task.add_secret(value)
     typed = (params.get('notification_email'), params.get('deletion_threshold'))
 
-    client = task.client()
-    path = '/servicePrincipals/%s/synchronization/secrets' % sp_id
-    current = read_secrets(client, path, sp_id, patient=state == 'present')
+    if planned_parent:
+        client, path, current = None, None, []
+    else:
+        client = task.client()
+        path = graph_path('/servicePrincipals/%s/synchronization/secrets', sp_id)
+        current = read_secrets(client, path, sp_id, patient=state == 'present')
     for pair in current:
         if pair.get('key') in SENSITIVE_KEYS and pair.get('value') not in (None, MASKED):
             task.add_secret(pair.get('value'))

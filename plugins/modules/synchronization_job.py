@@ -42,6 +42,10 @@ options:
       - The object id of the service principal (enterprise application) that owns the job, as the cmdlets'
         C(-ServicePrincipalId). Not the application (client) id.
       - Exactly one of O(service_principal_id) and O(application_id) is required.
+      - In check mode, V(null) stands for a service principal an earlier task would create (check mode of
+        M(entra.provisioning.application_from_template) returns its id as V(null)). The options are checked and the job
+        is planned for a service principal without jobs, without any request; O(template_id) may then be V(null) too
+        (the service principal's default template, not known before it exists). A real run needs the id.
     type: str
   application_id:
     description:
@@ -65,6 +69,8 @@ options:
         contain dots.
       - Needed only when several jobs of one template exist. A job id that does not exist is an error, except with
         O(state=absent), because a job's id is chosen by Graph and the module cannot create a job with a given id.
+        When the service principal lists its jobs and none has this id, the task fails at once, listing them (a
+        missing job is waited for only while the service principal itself is not readable yet).
       - With O(template_id) too, the job must be of that template.
     type: str
   state:

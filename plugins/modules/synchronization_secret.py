@@ -36,6 +36,9 @@ options:
   service_principal_id:
     description:
       - The object id of the service principal (enterprise application). Not the application (client) id.
+      - In check mode, V(null) stands for a service principal an earlier task would create (check mode of
+        M(entra.provisioning.application_from_template) returns its id as V(null)). The options are checked and the
+        change is planned for a service principal without secrets, without any request. A real run needs the id.
     type: str
     required: true
   secrets:
@@ -47,7 +50,8 @@ options:
         C(AuthenticationType), C(SyncNotificationSettings). Case does not matter; an unknown key fails before
         anything is sent and names the closest known one.
       - Values are sent as strings; booleans as V(true) or V(false), and a dictionary (for the keys that hold a JSON
-        document, such as C(SyncNotificationSettings)) as compact JSON.
+        document, C(SyncNotificationSettings) and C(AppKey)) as compact JSON. A list, or a dictionary for another key,
+        fails before anything is sent, naming the key (never the value).
       - Every value given here is treated as secret and masked in all output, including values that are not secret,
         such as V(false) for C(SyncAll).
     type: dict

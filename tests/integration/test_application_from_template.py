@@ -101,7 +101,7 @@ def test_bad_template_id_fails_before_any_request(run_playbook, fresh_emulator):
     run = run_playbook(playbook(template_id='scim'))
     assert run.rc != 0
     message = run.result(TASK)['result']['msg']
-    assert message.startswith("template_id 'scim' is not an application template id")
+    assert message.startswith("template_id: 'scim' is not a GUID; give the id of an application template")
     assert graph_requests(fresh_emulator.requests_log()) == []
 
 

@@ -137,9 +137,12 @@ def test_check_mode_on_an_empty_tenant_reports_the_plan_and_sends_no_write(provi
     assert run.rc == 0, run
     result = role_result(run)
     assert result['changed'] is True
-    assert result['actions'] == dict(application=['instantiate'], credentials=['save'],
+    # The modules plan for the service principal not created yet: the keys to add, the job to create and start.
+    assert result['actions'] == dict(application=['instantiate'],
+                                     credentials=['add BaseAddress', 'add SecretToken', 'add SyncNotificationSettings'],
                                      job=['create', 'validate_credentials', 'start'])
-    assert result['application']['id'] is None and result['job'] is None
+    assert result['application']['id'] is None
+    assert result['job']['id'] is None and result['job']['schedule']['state'] == 'Active'
     assert graph_writes(fresh_emulator.requests_log()) == []
     assert tenant.census(NAME) == ([], [], [])
 

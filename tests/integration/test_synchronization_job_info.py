@@ -301,7 +301,7 @@ def test_bad_input_fails_before_any_request(run_playbook, emulator):
         info_task('Too many batches', ignore_errors=True, batch_concurrency=50),
     ))
 
-    assert failed(run, 'An app id as a name')['msg'].startswith('service_principal_id must be the object ID')
+    assert failed(run, 'An app id as a name')['msg'].startswith("service_principal_id: 'Contoso HR SCIM' is not a GUID")
     assert 'mutually exclusive' in failed(run, 'Two scopes')['msg']
     assert failed(run, 'Too many batches')['msg'].startswith('batch_concurrency must be between 1 and 20')
     assert emulator.requests_log(since) == []

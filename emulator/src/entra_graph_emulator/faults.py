@@ -14,7 +14,7 @@ Configuration (JSON; see docs/emulator.md "Faults"):
       ],
       "rate_limit": {"requests_per_second": 20, "burst": 20, "kinds": ["graph", "batch_item"]},
       "replication_delay_seconds": 0,   # new SP/app/job answers 404 this long ([instantiate guide])
-      "transient_403_seconds": 0,       # then 403 Authorization_RequestDenied this long ([instantiate guide]: TF retries 403)
+      "transient_403_seconds": 0,       # then 403 Authorization_RequestDenied this long ([Terraform] retries 403)
       "transient_409_seconds": 0,       # then 409 Directory_ConcurrencyViolation on writes this long [instantiate guide]
       "instantiate_error_after_create": 0,   # first N instantiate calls create the app, then fail
       "instantiate_error_status": 500,       # 500 or 504

@@ -6,10 +6,11 @@ replays the cycles that fell due since the last look, in O(1) for any number of 
 job of a service principal before it changes what cycles depend on (saved secrets, SCIM targets),
 so each replay sees constant conditions.
 
-The states and transitions follow [status] (documented combinations and the
-[inferred] transitions), [status], [task execution] and [quarantine] (their shapes) and [restart] (restart
-scopes); quarantine timing follows ([quarantine guide], [AWS SSO walkthrough]). Where the docs are
-silent the choice is named in a comment and in docs/synchronization.md.
+The states follow the combinations the documented examples show ([status], [job resource], [cross-tenant guide]);
+the transitions between them are our reading of those examples (docs/synchronization.md#simulated-provisioning
+tabulates them). The shapes follow [status], [task execution] and [quarantine]; restart scopes follow [restart];
+quarantine timing follows [quarantine guide] and the [AWS SSO walkthrough]. Where the docs are silent the
+choice is named in a comment and in docs/synchronization.md#choices-where-the-docs-are-silent.
 
 Names in brackets, like [status], are public pages listed in docs/synchronization.md#sources.
 """
@@ -198,7 +199,7 @@ class JobRuntime:
         return self.quarantine_reason is not None
 
     def status_code(self, configured, created_code):
-        """synchronizationStatusCode as [status]'s table shows it.
+        """synchronizationStatusCode as docs/synchronization.md#simulated-provisioning tabulates it.
 
         ``configured``: the service principal has saved secrets; ``created_code``: the template's
         code for a job never started (Azure2Azure and aWSSingleSignon show Paused at once).
@@ -295,7 +296,7 @@ class JobRuntime:
         self.next_cycle_at = None
 
     def restart(self, now, scope, environment):
-        """Restart with resetScope flags [restart]; re-queues the job like start ([status] [inferred])."""
+        """Restart with resetScope flags [restart]; re-queues the job like start (inferred from [restart] and [start])."""
         if scope == 0:
             # "None: starts a paused or quarantined job" (R1 restartcriteria).
             self.start(now, environment)

@@ -9,6 +9,7 @@ import pytest
 
 from ansible_collections.entra.provisioning.plugins.module_utils._sync_job import (
     DesiredJob,
+    _parent_failure,
     find_job,
     is_new,
     is_running,
@@ -17,12 +18,13 @@ from ansible_collections.entra.provisioning.plugins.module_utils._sync_job impor
     keep_one_job,
     plan_job_actions,
     quarantine_message,
+    run_synchronization_job,
     settings_drift,
     wait_baseline,
     wait_outcome,
 )
 from ansible_collections.entra.provisioning.plugins.module_utils._graph_errors import GraphError
-from ansible_collections.entra.provisioning.plugins.module_utils._task import TaskFailure
+from ansible_collections.entra.provisioning.plugins.module_utils._task import Task, TaskFailure
 
 SP_ID = '5f0f4f2c-6a3e-4d0b-9a61-7b1e0c2d3e4f'
 NEVER = '0001-01-01T00:00:00Z'
@@ -399,8 +401,11 @@ def test_is_running():
 @pytest.mark.parametrize('params, message', [
     (dict(service_principal_id='3c653ec4'), r"service_principal_id: '3c653ec4' is not a GUID"),
     (dict(service_principal_id=None, application_id='app-1'), r"application_id: 'app-1' is not a GUID"),
-    (dict(job_id='scim/../x'), r'job_id: .* is not a valid identifier'),
-    (dict(template_id='sc im'), r'template_id: .* is not a valid identifier'),
+    (dict(job_id='scim/../x'), r'job_id: .* is not an id .*; give the id of a job of this service principal'),
+    (dict(job_id='.'), r"job_id: '\.' is not an id \(an id is not empty, not \"\.\" or \"\.\.\""),
+    (dict(job_id='..'), r"job_id: '\.\.' is not an id .*or leave job_id out and give template_id"),
+    (dict(template_id='sc im'), r'template_id: .* is not an id .*; give the id of a synchronization template'),
+    (dict(template_id=None, job_id=None), r'one of the following is required: template_id, job_id. Give template_id'),
     (dict(state='restarted', restart_scope=['None']), r'restart_scope: None must not be used .*use state=started'),
     (dict(state='restarted', restart_scope=['Watermark', 'ConnectorDataStore']),
      r'restart_scope: ConnectorDataStore must not be used .*Contact Support'),
@@ -413,7 +418,8 @@ def test_is_running():
     (dict(wait=True, state='absent', wait_for='started'), r'wait_for=started does not apply to state=absent'),
     (dict(state='started', wait=True, wait_timeout=0), r'wait_timeout must be a positive number'),
     (dict(settings={'QuarantineTooManyDeletesThreshold': None}), r'settings: QuarantineTooManyDeletesThreshold has no value'),
-    (dict(settings={'Nested': {'a': 1}}), r'settings: Nested must be a string, number or boolean'),
+    (dict(settings={'Nested': {'a': 1}}), r'settings: Nested must be a string, number or boolean, got a dict'),
+    (dict(settings={'Listed': ['a']}), r'settings: Listed must be a string, number or boolean, got a list; give the value'),
 ])
 def test_bad_input_fails_naming_the_option(params, message):
     with pytest.raises(TaskFailure, match=message):
@@ -530,3 +536,32 @@ def test_a_job_created_under_a_derived_template_is_found_by_the_name_used():
     assert find_job(jobs, 'customappsso')['templateId'] == 'customappssoOutDelta'
     assert find_job(jobs + [graph_job(template='customappsso')], 'customappsso')['templateId'] == 'customappsso'
     assert find_job(jobs, 'customapp') is None
+
+
+# --- the parent's failure, and check mode for a service principal not created yet -----------------------------------
+
+def test_parent_failure_is_always_something_to_raise():
+    desired_job = desired()
+    not_found = _parent_failure(GraphError(404, 'Request_ResourceNotFound', 'gone', method='GET', path='/x'), desired_job)
+    assert isinstance(not_found, TaskFailure) and 'service_principal_id %s was not found' % SP_ID in not_found.msg
+    # Any other status was returned as None, and the caller raised None (a TypeError, not the error).
+    forbidden = GraphError(403, 'Authorization_RequestDenied', 'denied', method='GET', path='/x')
+    assert _parent_failure(forbidden, desired_job) is forbidden
+
+
+def no_client(task):
+    raise AssertionError('no request may be sent for a service principal that does not exist yet')
+
+
+def test_check_mode_plans_for_a_service_principal_not_created_yet_without_any_request():
+    params = dict(service_principal_id=None, template_id=None, state='started', validate_credentials=True, wait=False,
+                  wait_timeout=900, settings={'QuarantineTooManyDeletesThreshold': 7})
+    result = run_synchronization_job(Task(params, check_mode=True, client_factory=no_client))
+    assert result['changed'] is True and result['actions'] == ['create', 'validate_credentials', 'start']
+    assert result['job']['id'] is None and result['job']['schedule']['state'] == 'Active'
+    assert result['job']['synchronization_job_settings'] == {'QuarantineTooManyDeletesThreshold': '7'}
+    # The same options are refused as in a real run, and a real run needs the id.
+    with pytest.raises(TaskFailure, match=r'settings: X must be a string, number or boolean, got a list'):
+        run_synchronization_job(Task(dict(params, settings={'X': [1]}), check_mode=True, client_factory=no_client))
+    with pytest.raises(TaskFailure, match=r'^service_principal_id: null is not a GUID; give the object id'):
+        run_synchronization_job(Task(dict(params, template_id='scim'), check_mode=False, client_factory=no_client))

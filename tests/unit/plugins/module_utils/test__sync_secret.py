@@ -11,13 +11,13 @@ import pytest
 
 from ansible_collections.entra.provisioning.plugins.module_utils._sync_secret import (
     canonical_key,
-    check_service_principal_id,
     desired_secrets,
     notification_settings,
     plan_secret_changes,
+    run_synchronization_secret,
     secrets_diff,
 )
-from ansible_collections.entra.provisioning.plugins.module_utils._task import TaskFailure
+from ansible_collections.entra.provisioning.plugins.module_utils._task import Task, TaskFailure
 
 # What GET .../synchronization/secrets answers for a SCIM app: SecretToken masked, the rest in clear
 # (docs/graph-behaviour.md §4.3).
@@ -210,6 +210,32 @@ def test_bad_input_fails_naming_the_option(overrides, message):
         desired_secrets(params(**overrides))
 
 
-def test_service_principal_id_must_be_a_guid():
-    with pytest.raises(TaskFailure, match=r'service_principal_id: .* is not a GUID'):
-        check_service_principal_id('contoso-scim')
+@pytest.mark.parametrize('overrides, message', [
+    (dict(secrets={'SecretToken': ['tok-3c1f']}), r'secrets: SecretToken must be a string \(or a number or boolean\), got a list'),
+    (dict(secrets={'SecretToken': {'value': 'tok-3c1f'}}), r'secrets: SecretToken must be a string .*got a dict.*'
+                                                           r'only for AppKey and SyncNotificationSettings'),
+])
+def test_wrong_typed_values_are_refused_naming_the_key_never_the_value(overrides, message):
+    # A list used to be sent as its Python text (["tok"]), which Graph then stored as the credential.
+    with pytest.raises(TaskFailure, match=message) as raised:
+        desired_secrets(params(**overrides))
+    assert 'tok-3c1f' not in raised.value.msg
+
+
+def test_a_dict_is_a_json_document_for_the_keys_that_hold_one():
+    assert desired_secrets(params(secrets={'SyncNotificationSettings': {'Enabled': False}})) == {
+        'SyncNotificationSettings': '{"Enabled":false}'}
+
+
+def test_check_mode_plans_for_a_service_principal_not_created_yet_without_any_request():
+    def no_client(task):
+        raise AssertionError('no request may be sent for a service principal that does not exist yet')
+
+    task = Task(params(service_principal_id=None, secrets={'BaseAddress': 'https://x', 'SecretToken': 'tok-3c1f'},
+                       notification_email='a@b.co'), check_mode=True, client_factory=no_client)
+    result = run_synchronization_secret(task)
+    assert result['changed'] is True and result['added_keys'] == ['BaseAddress', 'SecretToken', 'SyncNotificationSettings']
+    assert 'tok-3c1f' in task.secrets  # masked in the result by the caller
+    with pytest.raises(TaskFailure, match=r'^service_principal_id: null is not a GUID'):
+        run_synchronization_secret(Task(params(service_principal_id=None, secrets={'SyncAll': True}),
+                                        check_mode=False, client_factory=no_client))

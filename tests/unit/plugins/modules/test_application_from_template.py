@@ -22,7 +22,7 @@ def test_a_synchronization_template_id_given_as_template_id_fails_pointing_to_te
     result = run(template_id='scim', display_name='Contoso HR SCIM')
 
     assert result['failed'] is True and result['changed'] is False
-    assert result['msg'].startswith("template_id 'scim' is not an application template id")
+    assert result['msg'].startswith("template_id: 'scim' is not a GUID; give the id of an application template")
     assert 'template_name' in result['msg']
 
 

@@ -22,7 +22,7 @@ def test_an_app_id_given_as_service_principal_id_fails_before_any_request(run):
     result = run(service_principal_id='Contoso HR SCIM')
 
     assert result['failed'] is True
-    assert result['msg'].startswith('service_principal_id must be the object ID of a service principal')
+    assert result['msg'].startswith("service_principal_id: 'Contoso HR SCIM' is not a GUID; give the object id of the service principal")
     assert result['changed'] is False
 
 

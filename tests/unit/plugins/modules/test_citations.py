@@ -12,7 +12,7 @@ __metaclass__ = type
 import os
 import re
 
-ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))))
 DOC = os.path.join('docs', 'graph-behaviour.md')
 SCANNED = ('plugins', 'roles', 'tests', 'docs', 'emulator')
 SUFFIXES = ('.py', '.yml', '.yaml', '.md', '.j2', '.sh')
@@ -48,7 +48,7 @@ def bad_citations(sections, files):
     """``(file, line number, problem)`` for every citation of a missing section or of a note outside the repository."""
     problems = []
     for relative, path in files:
-        if relative == os.path.join('tests', 'unit', 'plugins', 'test_citations.py'):
+        if relative == os.path.join('tests', 'unit', 'plugins', 'modules', 'test_citations.py'):
             continue
         for number, line in enumerate(_read(path).splitlines(), 1):
             for citation in _CITATION.finditer(line):
