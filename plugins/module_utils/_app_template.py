@@ -344,9 +344,9 @@ def keep_one_application(client, created, template_id, display_name, timeout, se
     """After instantiate: one application of the template with that name (``_converge.keep_one``), the oldest.
 
     Several runs that instantiate at the same moment, or a run started again at once after a run killed right after its
-    instantiate (an application created moments ago is not listed yet), each create one. Every run keeps the one with the
-    oldest ``createdDateTime`` (then the smallest id) and deletes the others: deleting an application deletes its service
-    principal too (https://learn.microsoft.com/en-us/graph/api/application-delete).
+    instantiate (an application created moments ago is not listed yet, docs/graph-behaviour.md §3.6), each create one.
+    Every run keeps the one with the oldest ``createdDateTime`` (then the smallest id) and deletes the others with their
+    service principals.
     """
     copies = Copies('application', 'named %r from template %s' % (display_name, template_id),
                     'the oldest createdDateTime, then the smallest id',

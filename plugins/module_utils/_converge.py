@@ -7,9 +7,7 @@
 """After a create: keep exactly one copy when several runs created the same object at once.
 
 Graph offers no idempotency key for creating a synchronization job or instantiating an application template, and a new
-object is listed only after a replication delay
-(https://learn.microsoft.com/en-us/graph/api/synchronization-synchronizationjob-post,
-https://learn.microsoft.com/en-us/graph/application-saml-sso-configure-api: "It is not instant"). Two runs that look at
+object is listed only after a replication delay (docs/graph-behaviour.md §3.5, §3.6). Two runs that look at
 the same moment (two playbooks, or one play over several hosts) both find nothing and both create; so does a run
 started again at once after a run killed right after its create. Each run then, in ``keep_one``:
 
@@ -57,15 +55,15 @@ _DATETIME = re.compile(r'^(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d)(?:\.(\d{1,9}))?(Z|[+-
 
 def smallest_id(item):
     """Rank by id alone. For synchronization jobs: Graph documents no creation time for them (the synchronizationJob
-    resource has only id, templateId, schedule, status and synchronizationJobSettings,
-    https://learn.microsoft.com/en-us/graph/api/resources/synchronization-synchronizationjob), and lists them in no
-    documented order; the id is the one property every run reads the same."""
+    resource has only id, templateId, schedule, status and synchronizationJobSettings, docs/graph-behaviour.md §2.1,
+    https://learn.microsoft.com/graph/api/resources/synchronization-synchronizationjob), and promises no order for the
+    list (§3.5); the id is the one property every run reads the same."""
     return (item.get('id') or '',)
 
 
 def oldest_then_smallest_id(item):
     """Rank by ``createdDateTime`` (an application's "date and time the application was registered", read-only,
-    https://learn.microsoft.com/en-us/graph/api/resources/application), then by id for equal times; an object without a
+    https://learn.microsoft.com/graph/api/resources/application), then by id for equal times; an object without a
     readable time ranks after those with one. The oldest copy is also the one a killed earlier run left."""
     return (created_order(item.get('createdDateTime')), (item.get('id') or '').lower())
 

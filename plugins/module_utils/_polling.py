@@ -6,12 +6,11 @@
 
 """Waiting for Graph to reach a state: one polling loop, for every module that waits.
 
-Two paces. Waiting for a new object to replicate (the default) polls every 0.5 s, then 1 s, then every 2 s: objects
+Two paces. Waiting for a new object to replicate (the default) polls after 0.5 s, 1 s, then every 2 s: objects
 usually appear within seconds, and a doubling backoff (1, 2, 4, 8 s) saw an object that was there after 8 s only at
-15 s. Microsoft suggests a GET every 5-10 seconds until a new application can be read
-(https://learn.microsoft.com/en-us/graph/application-saml-sso-configure-api); these waits are bounded (a minute by
-default), a read every 2 s is far below Graph's throttling limits
-(https://learn.microsoft.com/en-us/graph/throttling-limits), and a 429 is retried by the client after its Retry-After.
+15 s. Microsoft suggests a GET every 5-10 seconds until a new application can be read (docs/graph-behaviour.md §3.6);
+these waits are bounded (a minute by default), a read every 2 s is far below Graph's throttling limits, and a 429 is
+retried by the client after its Retry-After (docs/graph-behaviour.md §6.2).
 Waiting for a job's state (a provisioning cycle takes minutes to hours) backs off from 1 s to 10 s: ``STATE_PACE``.
 """
 

@@ -50,7 +50,7 @@ FORBIDDEN_RESTART_SCOPES = {
 
 # Seconds to keep retrying a new object's 404/403 (replication delay, docs/graph-behaviour.md §3.6).
 REPLICATION_TIMEOUT = 60.0
-# Seconds a run gives the run that created a job moments ago to start it, before it starts the job itself (new_job).
+# Seconds a run gives the run that created a job moments ago to start it, before it starts the job itself (is_new).
 CREATOR_GRACE = 15.0
 
 # What to give instead of a job_id or template_id that cannot be an id (_validate.id_segment); job and template ids contain dots
@@ -206,9 +206,10 @@ def find_job(jobs, template_id, job_id=None):
 
 
 def is_new(job):
-    """Whether the job was created and never started: Graph creates jobs with schedule state Disabled (the response of
-    https://learn.microsoft.com/en-us/graph/api/synchronization-synchronizationjob-post); start makes it Active and
-    pause Paused. Another run may have created it moments ago and be about to start it."""
+    """Whether the job was created and never started: Graph creates jobs with schedule state Disabled
+    (docs/graph-behaviour.md §2.2, §3.2); start makes it Active and pause Paused. Another run may have created it
+    moments ago and be about to start it. (The service also disables a job quarantined for four weeks, §2.6: such a job
+    is only started a little later.)"""
     return (job.get('schedule') or {}).get('state') == 'Disabled'
 
 
@@ -548,8 +549,7 @@ def act(client, desired, jobs_path, current, actions, warn):
 
     When the create ends by adopting a job another run created at the same moment, the rest is planned again from that
     job (after giving its run time to start it): a start is never sent to a job that runs (Microsoft: "Use the start
-    job only when the job is currently paused or in quarantine",
-    https://learn.microsoft.com/en-us/graph/api/synchronization-synchronizationjob-start).
+    job only when the job is currently paused or in quarantine", docs/graph-behaviour.md §3.3).
 
     A failure leaves a state the next run converges from; the failed result then says what was done before it
     (``changed`` and ``actions``), so that a created job is not reported as "nothing changed".
@@ -564,7 +564,11 @@ def act(client, desired, jobs_path, current, actions, warn):
                 job, adopted = create_job(client, desired, jobs_path, warn)
                 done.append(action)
                 if adopted is not None:
+                    kept_id = job['id']
                     job = await_other_run(client, desired, jobs_path, job, adopted.others_act_by)
+                    if job is None:
+                        raise TaskFailure('job %s, which this run kept instead of the one it created, was deleted by someone '
+                                          'else meanwhile; run the task again.' % kept_id)
                     pending = plan_job_actions(job, desired)[0]
                 continue
             job = _act_once(client, desired, jobs_path, job, action)
@@ -653,8 +657,11 @@ def keep_one_job(client, desired, jobs_path, created, warn, sent_at, sleep=time.
     copies = Copies('job', 'of template %s on %s %s' % (desired.template_id, desired.parent_option, desired.parent_id),
                     'the smallest id', 'entra.provisioning.synchronization_job with job_id: %s and state: absent')
 
+    def delete(job_id):
+        client.write('DELETE', job_path(jobs_path, job_id))
+
     try:
-        return keep_one(created, lambda: jobs_of_template(client.list_all(jobs_path), desired.template_id), smallest_id, lambda job_id: client.write('DELETE', job_path(jobs_path, job_id)),
+        return keep_one(created, lambda: jobs_of_template(client.list_all(jobs_path), desired.template_id), smallest_id, delete,
                         copies, sent_at, REPLICATION_TIMEOUT, warn, sleep, monotonic)
     except TaskFailure as failure:
         raise TaskFailure(failure.msg, **dict(failure.result, changed=True, actions=['create'], job=job_to_result(created)))

@@ -117,7 +117,7 @@ def run_as_processes(run_playbook, count, folder):
         log.close()
         with open(os.path.join(folder, name + '.log')) as handle:
             output = handle.read()
-        outcomes[name] = (process.returncode, [entry for entry in read_results(results_path)], output)
+        outcomes[name] = (process.returncode, read_results(results_path), output)
     return outcomes
 
 
@@ -147,10 +147,9 @@ JOB = re.compile(r'^/servicePrincipals/[^/]+/synchronization/jobs/([^/]+)$')
 def starts_to_running_jobs(log):
     """The starts (``METHOD /path``) that reached a running job, following each job's state through the log in order.
 
-    A job is created not running (Disabled, graph-sync-api docs of POST jobs); a successful start or restart makes it
-    running, a successful pause stops it, a delete removes it. Microsoft: "Don't create scripts to call the start job
-    continuously while it's running because that can cause the service to stop running"
-    (https://learn.microsoft.com/en-us/graph/api/synchronization-synchronizationjob-start).
+    A job is created not running (schedule Disabled, docs/graph-behaviour.md §3.2); a successful start or restart makes
+    it running, a successful pause stops it, a delete removes it. Microsoft: "Don't create scripts to call the start job
+    continuously while it's running because that can cause the service to stop running" (§3.3).
     """
     running = set()
     violations = []
@@ -161,7 +160,7 @@ def starts_to_running_jobs(log):
         action = JOB_ACTION.match(path)
         if entry['method'] == 'POST' and action:
             job_id, verb = action.groups()
-            if verb in ('start', 'restart') and job_id in running and verb == 'start':
+            if verb == 'start' and job_id in running:
                 violations.append('POST %s' % path)
             if verb in ('start', 'restart'):
                 running.add(job_id)
@@ -208,8 +207,9 @@ def check_trial(emulator, outcomes):
     if len(sent) != 1:
         problems.append('%d starts were sent: %s' % (len(sent), ', '.join(sent)))
     if problems:
-        problems.append('writes: ' + ', '.join('%s %s %s' % (entry['method'], strip_version(entry['path']).split('/synchronization/')[-1],
-                                                          entry['status']) for entry in log if entry.get('write')))
+        writes = ['%s %s %s' % (entry['method'], strip_version(entry['path']).split('/synchronization/')[-1], entry['status'])
+                  for entry in log if entry.get('write')]
+        problems.append('writes: ' + ', '.join(writes))
     figures = dict(
         creates=sum(1 for entry in log if entry.get('write') and (entry['path'].endswith('/instantiate') or entry['path'].endswith('/jobs'))),
         deletes=sum(1 for entry in log if entry.get('write') and entry['method'] == 'DELETE'))

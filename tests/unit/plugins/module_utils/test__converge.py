@@ -56,9 +56,9 @@ class World:
             raise self.delete_errors[item_id]
         self.deleted.append(item_id)
 
-    def keep_one(self, created=OURS, rank=smallest_id, timeout=60.0, sent_at=None):
+    def keep_one(self, created=None, rank=smallest_id, timeout=60.0, sent_at=None):
         warnings = []
-        kept = keep_one(created, self.list_copies, rank, self.delete, COPIES, self.start if sent_at is None else sent_at,
+        kept = keep_one(created or OURS, self.list_copies, rank, self.delete, COPIES, self.start if sent_at is None else sent_at,
                         timeout, warnings.append, self.sleep, self.monotonic)
         return kept, warnings
 
