@@ -20,13 +20,14 @@ QUICK_RUNS = 10
 
 
 def test_quick_fault_campaign(run_playbook, fresh_emulator):
-    campaign = Campaign(fresh_emulator, run_playbook, seed=3, out=lambda line: print(line, flush=True))
+    campaign = Campaign(fresh_emulator, run_playbook, seed=7, out=lambda line: print(line, flush=True))
     summary = campaign.run(QUICK_RUNS)
     print('\n' + ', '.join('%s %s' % (key, value) for key, value in summary.items() if key not in ('failures', 'problems')))
     for line in summary['failures']:
         print('failed: ' + line)
 
     assert summary['runs'] == QUICK_RUNS
+    assert summary['fresh'] and summary['rerun'] and summary['scan']
     assert summary['problems'] == []
     assert summary['duplicates'] == 0 and summary['half_configured'] == 0 and summary['failed_uncleanly'] == 0
     assert summary['converged'] + summary['failed_cleanly'] == QUICK_RUNS
