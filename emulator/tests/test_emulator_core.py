@@ -91,7 +91,7 @@ def test_msal_client_secret(emulator):
     assert claims["aud"] == "https://graph.microsoft.com"
     assert claims["tid"] == emulator.tenant_id
     assert claims["appid"] == info["client_id"]
-    assert set(claims["roles"]) == {"Application.ReadWrite.All", "Synchronization.ReadWrite.All"}
+    assert set(claims["roles"]) == {"Application.ReadWrite.All", "Synchronization.ReadWrite.All", "AuditLog.Read.All", "Directory.Read.All"}
     assert claims["exp"] - claims["iat"] == 3599
     again = app.acquire_token_for_client(GRAPH_SCOPE)
     assert again["token_source"] == "cache"

@@ -111,6 +111,8 @@ options:
       - Whether to keep access tokens in a file cache shared by the tasks of a run, and by later runs until the
         tokens expire. With the cache, a playbook asks the token service once; without it, once per task.
       - The cache never holds client secrets or certificates, only access tokens and public discovery documents.
+      - Cached tokens are kept per credential (by a one-way fingerprint of the secret, certificate or federated token), so
+        a rotated, revoked or wrong secret never gets a token cached for another one.
     type: bool
     default: true
   token_cache_path:
@@ -129,6 +131,7 @@ options:
       - How many times a throttled (HTTP 429) or unavailable (HTTP 503, 504, connection error) request is retried.
         The wait follows the C(Retry-After) header when Graph sends one, otherwise exponential backoff with jitter.
       - A POST that may already have been processed is never repeated blindly; the module reads the state again.
+      - The token service is retried the same way when it throttles, fails (HTTP 5xx) or drops the connection.
     type: int
     default: 6
 requirements:

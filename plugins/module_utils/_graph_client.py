@@ -29,7 +29,7 @@ try:
 except ImportError:
     HAS_REQUESTS = False
 
-from ansible_collections.entra.provisioning.plugins.module_utils._graph_auth import TokenProvider
+from ansible_collections.entra.provisioning.plugins.module_utils._graph_auth import TokenProvider, TokenServiceHttp
 from ansible_collections.entra.provisioning.plugins.module_utils._graph_errors import (
     CheckModeWrite,
     GraphAuthError,
@@ -149,7 +149,8 @@ class GraphClient:
         self._monotonic = monotonic
         self.retry_policy = retry_policy or RetryPolicy(max_retries=settings.max_retries)
         self.session = session or _VerifyingSession(settings.verify, settings.timeout, pool_size=16)
-        self.tokens = TokenProvider(settings, self.session)
+        self.tokens = TokenProvider(settings, TokenServiceHttp(self.session, self.retry_policy, sleep=sleep, monotonic=monotonic,
+                                                               warn=self._warn))
         self.request_count = 0
         self._count_lock = threading.Lock()
         if not settings.validate_certs:
@@ -186,6 +187,12 @@ class GraphClient:
         if error is not None:
             raise error
         return found
+
+    def read_post(self, path, body=None):
+        """A POST that changes nothing: Graph models some reads as actions, for example ``schema/parseExpression``
+        (https://learn.microsoft.com/graph/api/synchronization-synchronizationschema-parseexpression). Allowed in check
+        mode, and repeated after a throttle or timeout like a GET, because repeating it is harmless."""
+        return self._call('POST', path, body=body, safe_to_repeat=True)
 
     def iter_pages(self, path, params=None):
         """Yield each page (a list) of a collection, following ``@odata.nextLink`` verbatim to the end (docs/graph-behaviour.md §6.1)."""

@@ -21,6 +21,8 @@ _PERMISSION_HINTS = (
      'Application.ReadWrite.All (or Application.ReadWrite.OwnedBy, Directory.ReadWrite.All)'),
     (re.compile(r'/synchronization/'), 'GET', 'Synchronization.Read.All (or Synchronization.ReadWrite.All)'),
     (re.compile(r'/synchronization/'), None, 'Synchronization.ReadWrite.All (or Application.ReadWrite.OwnedBy for apps it owns)'),
+    (re.compile(r'^/auditLogs/provisioning'), 'GET', 'AuditLog.Read.All and Directory.Read.All'),
+    (re.compile(r'^/users'), 'GET', 'User.Read.All (or Directory.Read.All)'),
     (re.compile(r'^/(servicePrincipals|applications)'), 'GET', 'Application.Read.All'),
     (re.compile(r'^/(servicePrincipals|applications)'), None, 'Application.ReadWrite.All (or Application.ReadWrite.OwnedBy)'),
 )
@@ -106,10 +108,10 @@ class GraphThrottled(GraphError):
 
 
 class GraphAuthError(GraphError):
-    """The token service refused to issue a token (AADSTS errors)."""
+    """No access token: the token service refused (AADSTS errors), or stayed throttled or unavailable."""
 
-    def __init__(self, message, code=None, correlation_id=None):
-        super(GraphAuthError, self).__init__(None, code, message, request_id=correlation_id)
+    def __init__(self, message, code=None, correlation_id=None, status=None):
+        super(GraphAuthError, self).__init__(status, code, message, request_id=correlation_id)
 
     def _describe(self):
         text = 'Could not get an access token'

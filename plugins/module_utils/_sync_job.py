@@ -59,12 +59,17 @@ _JOB_ID_FIX = ('give the id of a job of this service principal (synchronization_
                'and give template_id')
 _TEMPLATE_ID_FIX = 'give the id of a synchronization template of the service principal, for example scim'
 
+# The options that address one job: the same in every module that works on a job (see JobAddress).
+JOB_ADDRESS_OPTIONS = dict(
+    service_principal_id=dict(type='str'),
+    application_id=dict(type='str'),
+    template_id=dict(type='str'),
+    job_id=dict(type='str'),
+)
+
 MODULE_SPEC = module_spec(
     dict(
-        service_principal_id=dict(type='str'),
-        application_id=dict(type='str'),
-        template_id=dict(type='str'),
-        job_id=dict(type='str'),
+        JOB_ADDRESS_OPTIONS,
         state=dict(type='str', default='present', choices=list(STATES)),
         restart_scope=dict(type='list', elements='str'),
         settings=dict(type='dict'),
@@ -81,8 +86,9 @@ MODULE_SPEC = module_spec(
 
 # --- input --------------------------------------------------------------------------------------------------------
 
-class DesiredJob:
-    """The task's options, validated and normalised; every error names the option and the fix."""
+class JobAddress:
+    """Which job a task means: its parent (``service_principal_id`` or ``application_id``) and ``template_id`` or
+    ``job_id``, validated; every error names the option and the fix. Shared by every module that addresses a job."""
 
     def __init__(self, params, check_mode=False):
         # In check mode a null service_principal_id stands for the one an earlier task would create (check mode of
@@ -104,6 +110,14 @@ class DesiredJob:
         if self.template_id is None and self.job_id is None and not self.planned_parent:
             raise TaskFailure('one of the following is required: template_id, job_id. Give template_id (the job is found or '
                               'created by its template) or job_id (an existing job).')
+        self.jobs_path = None if self.parent_path is None else self.parent_path + '/synchronization/jobs'
+
+
+class DesiredJob(JobAddress):
+    """The task's options, validated and normalised; every error names the option and the fix."""
+
+    def __init__(self, params, check_mode=False):
+        super(DesiredJob, self).__init__(params, check_mode=check_mode)
         self.state = params.get('state') or 'present'
         self.restart_scope = normalise_restart_scope(params.get('restart_scope'), self.state)
         self.settings = normalise_settings(params.get('settings'))
@@ -389,8 +403,19 @@ def quarantine_message(job):
     if error.get('code') or error.get('message'):
         text += ': %s %s' % (error.get('code') or '', (error.get('message') or '').strip())
         text = text.rstrip()
+    if quarantine.get('reason') == 'TooManyDeletes':
+        return text.rstrip('.') + STAGED_DELETES_ADVICE + '.'
     return text.rstrip('.') + '. Fix the cause (often the credentials: entra.provisioning.synchronization_secret), then ' \
         'run state=started again, which clears the quarantine.'
+
+
+# A job quarantined for too many deletes (accidental-deletion prevention, docs/graph-behaviour.md §9.4): what it means and
+# what to do, for synchronization_job's wait and synchronization_job_info's health_reason.
+STAGED_DELETES_ADVICE = ('. Accidental-deletion prevention: the cycle would have deleted more objects than the job\'s '
+                         'deletion threshold allows, so it staged the deletes and stopped. List them with '
+                         'entra.provisioning.provisioning_log_info (action: stagedDelete); to approve them, restart the job '
+                         'with entra.provisioning.synchronization_job (state: restarted, restart_scope: [ForceDeletes]); to '
+                         'reject them, fix the source of the deletes and leave the job as it is')
 
 
 def cycle_warning(job):
@@ -413,15 +438,12 @@ def run_synchronization_job(task):
         return dict(changed=any(action != 'validate_credentials' for action in actions), actions=actions,
                     job=job_to_result(predicted), diff=job_diff(None, predicted))
     client = task.client()
-    jobs_path = desired.parent_path + '/synchronization/jobs'
+    jobs_path = desired.jobs_path
 
-    current = read_job(client, desired, jobs_path, task.warn)
+    current = read_job(client, desired, jobs_path, task.warn, patient=desired.state != 'absent')
     if current is None and desired.state != 'absent' and desired.template_id and not desired.job_id:
         desired.template_id = resolve_template(client, desired)
-    if current is not None and desired.template_id and not template_matches(current.get('templateId'), desired.template_id):
-        raise TaskFailure('job %s has template %s, not template_id %s; a job\'s template cannot change: remove '
-                          'template_id, or delete this job and create one of template %s.'
-                          % (current.get('id'), current.get('templateId'), desired.template_id, desired.template_id))
+    check_job_template(current, desired)
     if current is not None and desired.state == 'started' and not desired.job_id and is_new(current) and not task.check_mode:
         current = await_other_run(client, desired, jobs_path, current, time.monotonic() + CREATOR_GRACE)
     actions, predicted = plan_job_actions(current, desired)
@@ -446,10 +468,10 @@ def run_synchronization_job(task):
     return result
 
 
-def read_job(client, desired, jobs_path, warn):
-    """The job this task manages, or None: one GET. When the job must exist, 404/403 are retried for a bounded time
-    (a service principal or job created moments ago is still replicating, docs/graph-behaviour.md §3.6)."""
-    patient = desired.state != 'absent'
+def read_job(client, desired, jobs_path, warn, patient=True):
+    """The job ``desired`` (a ``JobAddress``) names, or None: one GET. When the job must exist (``patient``), 404/403
+    are retried for a bounded time (a service principal or job created moments ago is still replicating,
+    docs/graph-behaviour.md §3.6)."""
     if desired.job_id:
         return read_job_by_id(client, desired, jobs_path, patient)
     try:
@@ -518,6 +540,14 @@ def _listed_jobs(client, jobs_path):
 
 def job_path(jobs_path, job_id):
     return jobs_path + graph_path('/%s', job_id)
+
+
+def check_job_template(job, address):
+    """Fails when the job found by ``job_id`` is not of the ``template_id`` the task also names."""
+    if job is not None and address.template_id and not template_matches(job.get('templateId'), address.template_id):
+        raise TaskFailure('job %s has template %s, not template_id %s; a job\'s template cannot change: remove '
+                          'template_id, or delete this job and create one of template %s.'
+                          % (job.get('id'), job.get('templateId'), address.template_id, address.template_id))
 
 
 def _parent_failure(error, desired):

@@ -27,6 +27,7 @@ from queue import Queue
 
 from ansible_collections.entra.provisioning.plugins.module_utils._convert import job_to_result, to_snake
 from ansible_collections.entra.provisioning.plugins.module_utils._graph_errors import GraphError
+from ansible_collections.entra.provisioning.plugins.module_utils._sync_job import STAGED_DELETES_ADVICE
 from ansible_collections.entra.provisioning.plugins.module_utils._task import TaskFailure, module_spec
 from ansible_collections.entra.provisioning.plugins.module_utils._validate import (
     check_identity,
@@ -151,6 +152,8 @@ def _quarantined_reason(job):
         text += ': %s' % error
     if quarantine.get('next_attempt'):
         text += '; next attempt %s' % quarantine['next_attempt']
+    if quarantine.get('reason') == 'TooManyDeletes':
+        text += STAGED_DELETES_ADVICE
     return text + '.'
 
 

@@ -51,6 +51,9 @@ SENSITIVE_KEYS = frozenset((
 ))
 
 NOTIFICATION_SETTINGS = 'SyncNotificationSettings'
+# Keeps accounts that leave the scope in the target application (not disabled or deleted); the documented values are
+# the strings True and False (https://learn.microsoft.com/entra/identity/app-provisioning/skip-out-of-scope-deletions).
+SKIP_OUT_OF_SCOPE_DELETIONS = 'SkipOutOfScopeDeletions'
 # What the Entra portal sends when nothing else is said: notifications off, the accidental-deletion threshold on at 500
 # (docs/graph-behaviour.md §4.4).
 DEFAULT_NOTIFICATION_SETTINGS = {'Enabled': False, 'DeleteThresholdEnabled': True, 'DeleteThresholdValue': 500}
@@ -71,8 +74,9 @@ MODULE_SPEC = module_spec(
         update_secrets=dict(type='str', default='always', choices=['always', 'on_create'], no_log=False),
         notification_email=dict(type='str'),
         deletion_threshold=dict(type='int'),
+        skip_out_of_scope_deletions=dict(type='bool'),
     ),
-    required_one_of=[('secrets', 'notification_email', 'deletion_threshold')],
+    required_one_of=[('secrets', 'notification_email', 'deletion_threshold', 'skip_out_of_scope_deletions')],
 )
 
 
@@ -140,12 +144,19 @@ def desired_secrets(params):
         if state == 'present' and result[canonical] == '':
             raise TaskFailure('secrets: %s has an empty value; to remove the key use state=absent.' % canonical)
     typed = [option for option in ('notification_email', 'deletion_threshold') if params.get(option) is not None]
-    if typed and state == 'absent':
-        raise TaskFailure('%s applies to state=present only; to remove the notification settings, name %s in secrets '
-                          'with state=absent.' % (' and '.join(typed), NOTIFICATION_SETTINGS))
+    skip = params.get('skip_out_of_scope_deletions')
+    if (typed or skip is not None) and state == 'absent':
+        raise TaskFailure('%s applies to state=present only; to remove the key, name %s in secrets with state=absent.'
+                          % (' and '.join(typed + (['skip_out_of_scope_deletions'] if skip is not None else [])),
+                             NOTIFICATION_SETTINGS if typed else SKIP_OUT_OF_SCOPE_DELETIONS))
     if typed and NOTIFICATION_SETTINGS in result:
         raise TaskFailure('%s and secrets.%s set the same key: use the typed options, or the raw key, not both.'
                           % (' and '.join(typed), NOTIFICATION_SETTINGS))
+    if skip is not None:
+        if SKIP_OUT_OF_SCOPE_DELETIONS in result:
+            raise TaskFailure('skip_out_of_scope_deletions and secrets.%s set the same key: use the typed option, or the '
+                              'raw key, not both.' % SKIP_OUT_OF_SCOPE_DELETIONS)
+        result[SKIP_OUT_OF_SCOPE_DELETIONS] = 'True' if skip else 'False'
     if state == 'absent' and not result:
         raise TaskFailure('state=absent removes the keys named in secrets: name at least one key.')
     email = params.get('notification_email')

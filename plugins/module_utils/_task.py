@@ -42,6 +42,9 @@ class Task:
         self._warn = warn
         self._client = None
         self._client_factory = client_factory
+        # The directory relative paths of files the task writes start from (the playbook's directory under the action
+        # plugin); None: the current directory.
+        self.basedir = None
 
     def warn(self, msg):
         if self._warn is not None:

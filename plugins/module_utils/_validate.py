@@ -39,6 +39,8 @@ _OBJECT_IDS = {
                          'application (client) id',
     'application': 'the object id of the application registration (App registrations > Object ID), not its '
                    'application (client) id',
+    'user': 'the object id of the user (Users > Object ID)',
+    'group': 'the object id of the group (Groups > Object ID)',
     'application_template': 'the id of an application template (for example %s, the non-gallery application), or use '
                             'template_name to find a gallery application by its name' % NON_GALLERY_TEMPLATE_ID,
 }

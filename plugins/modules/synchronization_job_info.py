@@ -498,7 +498,12 @@ jobs:
       returned: always
       sample: quarantined
     health_reason:
-      description: One sentence saying why the job has its health, with the quarantine reason and error if any.
+      description:
+        - One sentence saying why the job has its health, with the quarantine reason and error if any.
+        - A job quarantined with reason C(TooManyDeletes) (accidental-deletion prevention) has staged deletes waiting
+          for approval; the reason says so and how to list them (M(entra.provisioning.provisioning_log_info) with
+          C(action=stagedDelete)) and approve them (M(entra.provisioning.synchronization_job) with C(state=restarted)
+          and C(restart_scope=[ForceDeletes])).
       type: str
       returned: always
       sample: >-

@@ -57,7 +57,8 @@ options:
     type: dict
   state:
     description:
-      - V(present) sets the keys of O(secrets) and the typed options.
+      - V(present) sets the keys of O(secrets) and the typed options (O(notification_email), O(deletion_threshold),
+        O(skip_out_of_scope_deletions)).
       - V(absent) removes the keys of O(secrets) that are set.
     type: str
     choices: [present, absent]
@@ -90,6 +91,15 @@ options:
       - V(0) turns the prevention off. Graph's default is on, with 500.
       - Stored by Graph in the C(SyncNotificationSettings) key; its other fields are kept.
     type: int
+  skip_out_of_scope_deletions:
+    description:
+      - Whether accounts that go out of scope (unassigned, or no longer matching a scoping filter) are kept in the
+        target application instead of being disabled or deleted. Set it to V(true) before changing scoping filters
+        with M(entra.provisioning.synchronization_schema), which triggers a full synchronization.
+      - Stored by Graph in the C(SkipOutOfScopeDeletions) key, as V(True) or V(False). Cannot be combined with that
+        key in O(secrets).
+    type: bool
+    version_added: 0.2.0
 notes:
   - B(Masked keys.) Graph returns sensitive values, such as C(SecretToken) and C(Password), as C(*). Because every
     write replaces the whole set, a change to any key must send the masked keys too, whose values only the task can
@@ -140,7 +150,7 @@ EXAMPLES = r'''
     service_principal_id: 5f0f4f2c-6a3e-4d0b-9a61-7b1e0c2d3e4f
     secrets:
       SyncAll: false
-      SkipOutOfScopeDeletions: true
+    skip_out_of_scope_deletions: true
 
 - name: Cross-tenant synchronization to a target tenant
   entra.provisioning.synchronization_secret:

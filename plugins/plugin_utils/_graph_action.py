@@ -66,6 +66,7 @@ class GraphActionBase(ActionBase):
 
         params = validation.validated_parameters
         task = Task(params, check_mode=self._task.check_mode, diff_mode=self._task.diff)
+        task.basedir = self._loader.get_basedir()
         with _environment(self._task_environment()):
             outcome = execute(type(self).module_logic, task)
         no_log_values.update(task.secrets)

@@ -25,3 +25,23 @@ def task(module, name, ignore_errors=False, **options):
 
 def new_service_principal(emulator, application_template_id=NON_GALLERY_TEMPLATE):
     return emulator.seed(1, 0, application_template_id=application_template_id, return_ids=True)['ids'][0]
+
+
+def last_seq(emulator):
+    """The sequence number of the emulator's last logged request: ``emulator.writes(seq)`` then lists what came after."""
+    log = emulator.requests_log()
+    return log[-1]['seq'] if log else 0
+
+
+def ok(run, name):
+    """The result of task ``name``, which must have succeeded."""
+    entry = run.result(name)
+    assert entry['status'] in ('ok', 'changed'), '%s: %s\n%s' % (name, entry, run.output[-4000:])
+    return entry['result']
+
+
+def failed(run, name):
+    """The result of task ``name``, which must have failed."""
+    entry = run.result(name)
+    assert entry['status'] == 'failed', '%s did not fail: %s' % (name, entry)
+    return entry['result']

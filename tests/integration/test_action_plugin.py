@@ -105,7 +105,7 @@ def test_no_secret_or_token_in_a_vvvv_run(run_playbook, fresh_emulator, token_ca
     assert 'AADSTS7000215' in failed['msg']
     with open(token_cache_path) as handle:
         cache = json.load(handle)
-    tokens = [entry['secret'] for entry in json.loads(cache['token_cache'])['AccessToken'].values()]
+    tokens = [entry['secret'] for msal_cache in cache['token_caches'].values() for entry in msal_cache['AccessToken'].values()]
     assert tokens
     for secret in [env['AZURE_CLIENT_SECRET'], 'wrong-secret-value-0042'] + tokens:
         assert secret not in run.output

@@ -231,3 +231,88 @@ def test_paging_and_batch_against_the_emulator(fresh_emulator, cache_path):
     assert set(results) == set(paths)
     assert all(result.ok for result in results.values())
     assert sum(len(result.body['value']) for result in results.values()) >= 10
+
+
+# --- the token service's faults: retried as Graph is retried, and each failure worded for what it is --------------------
+
+TOKEN_POST = r'/oauth2/v2\.0/token$'
+DISCOVERY_GET = r'/v2\.0/\.well-known/openid-configuration$'
+
+
+def login_statuses(emulator, path_end):
+    return [entry['status'] for entry in login_requests(emulator) if entry['path'].endswith(path_end)]
+
+
+@pytest.mark.parametrize('rule', [
+    dict(action='error', status=500, count=2),
+    dict(action='unavailable', status=503, retry_after=0.2, count=1),
+    dict(action='throttle', status=429, retry_after=0.2, count=2),
+    dict(action='drop', count=1),
+], ids=['500', '503-retry-after', '429-retry-after', 'dropped'])
+def test_token_endpoint_faults_are_retried(fresh_emulator, cache_path, rule):
+    fresh_emulator.set_faults(dict(rules=[dict(rule, kind='login', method='POST', path=TOKEN_POST)]))
+    warnings = []
+    client = make_client(base_params(fresh_emulator, cache_path), warnings)
+    assert client.get('/servicePrincipals', params={'$top': '1'}) is not None
+    statuses = login_statuses(fresh_emulator, '/token')
+    assert statuses == [rule.get('status', 0)] * rule['count'] + [200]
+    assert len(warnings) == rule['count']
+    assert all('token endpoint' in warning for warning in warnings), warnings
+
+
+def test_discovery_document_throttled_once_is_retried(fresh_emulator, cache_path):
+    fresh_emulator.set_faults(dict(rules=[dict(kind='login', method='GET', path=DISCOVERY_GET, action='throttle', retry_after=0.2,
+                                               count=1)]))
+    client = make_client(base_params(fresh_emulator, cache_path))
+    assert client.get('/servicePrincipals', params={'$top': '1'}) is not None
+    assert login_statuses(fresh_emulator, '/openid-configuration') == [429, 200]
+
+
+def test_token_endpoint_down_is_worded_as_such_after_the_retry_budget(fresh_emulator, cache_path):
+    fresh_emulator.set_faults(dict(rules=[dict(kind='login', method='POST', path=TOKEN_POST, action='unavailable', retry_after=0.1)]))
+    with pytest.raises(GraphAuthError) as caught:
+        make_client(base_params(fresh_emulator, cache_path, max_retries=2)).get('/servicePrincipals')
+    message = str(caught.value)
+    assert 'token endpoint' in message and 'HTTP 503' in message and '3 attempts' in message, message
+    assert login_statuses(fresh_emulator, '/token') == [503, 503, 503]
+    assert fresh_emulator.graph_requests() == []
+
+
+def test_token_endpoint_500_is_worded_as_such(fresh_emulator, cache_path):
+    fresh_emulator.set_faults(dict(rules=[dict(kind='login', method='POST', path=TOKEN_POST, action='error', status=500)]))
+    with pytest.raises(GraphAuthError) as caught:
+        make_client(base_params(fresh_emulator, cache_path, max_retries=1)).get('/servicePrincipals')
+    message = str(caught.value)
+    assert 'HTTP 500' in message and 'token endpoint' in message and '2 attempts' in message, message
+
+
+def test_discovery_document_throttled_is_worded_as_throttling_not_a_bad_authority(fresh_emulator, cache_path):
+    fresh_emulator.set_faults(dict(rules=[dict(kind='login', method='GET', path=DISCOVERY_GET, action='throttle', retry_after=0.1)]))
+    with pytest.raises(GraphAuthError) as caught:
+        make_client(base_params(fresh_emulator, cache_path, max_retries=1)).get('/servicePrincipals')
+    message = str(caught.value)
+    assert 'throttled' in message and 'HTTP 429' in message and 'discovery' in message, message
+    assert 'format' not in message
+
+
+def test_unknown_tenant_is_named_by_the_discovery_error(fresh_emulator, cache_path):
+    with pytest.raises(GraphAuthError) as caught:
+        make_client(base_params(fresh_emulator, cache_path, tenant_id=str(uuid.uuid4()))).get('/servicePrincipals')
+    assert 'AADSTS90002' in str(caught.value)
+
+
+# --- cached tokens belong to the credential that got them ------------------------------------------------------------
+
+def test_a_wrong_secret_never_gets_the_cached_token(fresh_emulator, cache_path):
+    make_client(base_params(fresh_emulator, cache_path)).get('/servicePrincipals', params={'$top': '1'})
+    assert len(token_requests(fresh_emulator)) == 1
+    make_client(base_params(fresh_emulator, cache_path)).get('/servicePrincipals', params={'$top': '1'})
+    assert len(token_requests(fresh_emulator)) == 1  # the right secret: the warm cache answers
+    with pytest.raises(GraphAuthError) as caught:
+        make_client(base_params(fresh_emulator, cache_path, client_secret='a-revoked-or-guessed-secret')).get('/servicePrincipals')
+    assert 'AADSTS7000215' in str(caught.value)
+    assert len(token_requests(fresh_emulator)) == 2
+    with open(cache_path) as handle:
+        cache_text = handle.read()
+    assert fresh_emulator.info['client_secret'] not in cache_text
+    assert 'a-revoked-or-guessed-secret' not in cache_text

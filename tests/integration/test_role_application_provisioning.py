@@ -124,7 +124,7 @@ def test_fresh_provisioning_then_a_second_run_sends_no_write(provision, fresh_em
     assert changed_tasks(second) == []
     again = role_result(second)
     assert again['changed'] is False
-    assert again['actions'] == dict(application=[], credentials=[], job=[])
+    assert again['actions'] == dict(application=[], credentials=[], job=[], schema=[])
     assert again['job']['id'] == job['id'] and again['application'] == result['application']
     log = fresh_emulator.requests_log()
     assert graph_writes(log) == []
@@ -140,7 +140,7 @@ def test_check_mode_on_an_empty_tenant_reports_the_plan_and_sends_no_write(provi
     # The modules plan for the service principal not created yet: the keys to add, the job to create and start.
     assert result['actions'] == dict(application=['instantiate'],
                                      credentials=['add BaseAddress', 'add SecretToken', 'add SyncNotificationSettings'],
-                                     job=['create', 'validate_credentials', 'start'])
+                                     job=['create', 'validate_credentials', 'start'], schema=[])
     assert result['application']['id'] is None
     assert result['job']['id'] is None and result['job']['schedule']['state'] == 'Active'
     assert graph_writes(fresh_emulator.requests_log()) == []
@@ -337,3 +337,47 @@ def test_example_playbook(run_playbook, fresh_emulator, tenant):
     assert shown['synchronized_objects']
     assert_one_of_each(tenant)
     assert SCIM_TOKEN not in run.output
+
+
+MAPPINGS_PLAYBOOK = ROLE_PLAYBOOK.replace('      application_provisioning_wait_timeout: 120\n', '''      application_provisioning_wait_timeout: 120
+      application_provisioning_object_mappings:
+        - source_object: User
+          target_object: urn:ietf:params:scim:schemas:extension:enterprise:2.0:User
+          attribute_mappings:
+            - target: urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:employeeNumber
+              expression: ToUpper([employeeId])
+              tests:
+                - input: {employeeId: e-7}
+                  expect: E-7
+          scoping_filter:
+            - - {attribute: department, operator: EQUALS, values: [Sales]}
+''')
+
+
+def test_object_mappings_are_applied_before_the_job_starts_and_not_again(provision, fresh_emulator, tenant):
+    run = provision(playbook=MAPPINGS_PLAYBOOK)
+    assert run.rc == 0, run.output[-3000:]
+    result = role_result(run)
+    assert result['actions']['job'] == ['create', 'validate_credentials', 'start']
+    assert sorted(result['actions']['schema']) == [
+        'added scoping filter', 'changed urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:employeeNumber']
+    dummy, sp, job = assert_one_of_each(tenant)
+    writes = [write for write in graph_writes(fresh_emulator.requests_log()) if not write.endswith('/parseExpression')]
+    jobs = '/servicePrincipals/%s/synchronization/jobs' % sp['id']
+    assert writes[-4:] == ['POST %s' % jobs, 'PUT %s/%s/schema' % (jobs, job['id']),
+                           'POST %s/%s/validateCredentials' % (jobs, job['id']), 'POST %s/%s/start' % (jobs, job['id'])]
+
+    fresh_emulator.clear_log()
+    again = provision(playbook=MAPPINGS_PLAYBOOK)
+    assert again.rc == 0, again
+    assert role_result(again)['changed'] is False and role_result(again)['actions']['schema'] == []
+    assert [write for write in graph_writes(fresh_emulator.requests_log()) if not write.endswith('/parseExpression')] == []
+
+
+def test_bad_object_mappings_fail_the_input_check_before_any_write(provision, fresh_emulator, tenant):
+    bad = MAPPINGS_PLAYBOOK.replace('operator: EQUALS', 'operator: LIKE')
+    run = provision(playbook=bad)
+    assert run.rc != 0
+    assert 'Input check failed for application_provisioning_object_mappings' in run.output, run.output[-3000:]
+    assert graph_writes(fresh_emulator.requests_log()) == []
+    assert tenant.census(NAME) == ([], [], [])

@@ -11,7 +11,7 @@ import functools
 import os
 import sys
 
-from playbook_tasks import NON_GALLERY_TEMPLATE, new_service_principal, playbook, task
+from playbook_tasks import NON_GALLERY_TEMPLATE, failed, last_seq, new_service_principal, ok, playbook, task
 
 BENCHMARKS_DIR = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), 'benchmarks')
 
@@ -29,25 +29,8 @@ def token_requests(emulator, since=0):
     return [entry for entry in emulator.requests_log(since) if entry['kind'] == 'login' and entry['method'] == 'POST']
 
 
-def last_seq(emulator):
-    log = emulator.requests_log()
-    return log[-1]['seq'] if log else 0
-
-
 def fast_cycles(emulator):
     emulator.control('PUT', '/settings', {'cycle_seconds': FAST_CYCLE_SECONDS})
-
-
-def ok(run, name):
-    entry = run.result(name)
-    assert entry['status'] in ('ok', 'changed'), '%s: %s\n%s' % (name, entry, run.output[-4000:])
-    return entry['result']
-
-
-def failed(run, name):
-    entry = run.result(name)
-    assert entry['status'] == 'failed', '%s did not fail: %s' % (name, entry)
-    return entry['result']
 
 
 # --- bad input --------------------------------------------------------------------------------------------------------

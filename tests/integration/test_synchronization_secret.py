@@ -10,7 +10,8 @@ __metaclass__ = type
 
 import functools
 
-from playbook_tasks import new_service_principal, playbook, task
+from emulator_directory import Directory
+from playbook_tasks import failed, last_seq, new_service_principal, ok, playbook, task
 
 TOKEN = 'scim-bearer-4b1d9e2f7a'
 ROTATED_TOKEN = 'scim-bearer-rotated-88c0aa51'
@@ -18,23 +19,6 @@ BASE_ADDRESS = 'https://scim.contoso.test/v2'
 
 job_task = functools.partial(task, 'entra.provisioning.synchronization_job')
 secret_task = functools.partial(task, 'entra.provisioning.synchronization_secret')
-
-
-def last_seq(emulator):
-    log = emulator.requests_log()
-    return log[-1]['seq'] if log else 0
-
-
-def ok(run, name):
-    entry = run.result(name)
-    assert entry['status'] in ('ok', 'changed'), '%s: %s\n%s' % (name, entry, run.output[-4000:])
-    return entry['result']
-
-
-def failed(run, name):
-    entry = run.result(name)
-    assert entry['status'] == 'failed', '%s did not fail: %s' % (name, entry)
-    return entry['result']
 
 
 def test_bad_input_fails_before_any_write(run_playbook, emulator):
@@ -116,6 +100,24 @@ def test_typed_notification_settings(run_playbook, emulator):
     lower = ok(run_playbook(playbook(secret_task('lower threshold', service_principal_id=sp_id, deletion_threshold=25))),
                'lower threshold')
     assert lower['updated_keys'] == ['SyncNotificationSettings']
+
+
+def test_typed_skip_out_of_scope_deletions(run_playbook, emulator):
+    sp_id = new_service_principal(emulator)
+    keep = dict(service_principal_id=sp_id, skip_out_of_scope_deletions=True, deletion_threshold=50)
+    first = ok(run_playbook(playbook(secret_task('keep out-of-scope accounts', **keep))), 'keep out-of-scope accounts')
+    assert first['added_keys'] == ['SkipOutOfScopeDeletions', 'SyncNotificationSettings']
+    pairs = dict((pair['key'], pair['value']) for pair in emulator_secrets(emulator, sp_id))
+    assert pairs['SkipOutOfScopeDeletions'] == 'True'
+    seq = last_seq(emulator)
+    assert ok(run_playbook(playbook(secret_task('again', **keep))), 'again')['changed'] is False
+    assert emulator.writes(seq) == []
+    off = ok(run_playbook(playbook(secret_task('off', service_principal_id=sp_id, skip_out_of_scope_deletions=False))), 'off')
+    assert off['updated_keys'] == ['SkipOutOfScopeDeletions']
+
+
+def emulator_secrets(emulator, sp_id):
+    return Directory(emulator).get('/servicePrincipals/%s/synchronization/secrets' % sp_id)['value']
 
 
 def test_remove_keys(run_playbook, emulator):

@@ -26,6 +26,8 @@ def build_parser():
     parser.add_argument("--clock-acceleration", type=float, default=1.0, help="emulated seconds per real second (default 1)")
     parser.add_argument("--seed-service-principals", type=int, default=0, metavar="N", help="seed N service principals at start")
     parser.add_argument("--seed-with-jobs", type=int, default=0, metavar="M", help="give M of them a job, cycling through every job state")
+    parser.add_argument("--seed-users", type=int, default=10, metavar="N", help="seed N users in the directory (default 10; none assigned)")
+    parser.add_argument("--seed-groups", type=int, default=2, metavar="N", help="seed N groups, the users spread among them (default 2)")
     parser.add_argument("--seed", default="1", help="seed for generated ids and fault probabilities (default 1)")
     parser.add_argument("--identity-header", help="secret for X-IDENTITY-HEADER (default: random)")
     parser.add_argument("--log-level", default="WARNING", help="Python logging level on stderr (default WARNING)")
@@ -64,7 +66,7 @@ def main(argv=None):
                             token_lifetime=args.token_lifetime, cycle_seconds=args.cycle_seconds,
                             clock_acceleration=args.clock_acceleration, faults=faults,
                             seed_service_principals=args.seed_service_principals, seed_with_jobs=args.seed_with_jobs,
-                            seed=args.seed, identity_header=args.identity_header)
+                            seed_users=args.seed_users, seed_groups=args.seed_groups, seed=args.seed, identity_header=args.identity_header)
     emulator = EmulatorServer(config)
     stop_requested = threading.Event()
 

@@ -47,7 +47,7 @@ def not_found(object_id):
                           "Resource '%s' does not exist or one of its queried reference-property objects are not present." % object_id)
 
 
-def _reject_unsupported_options(request, type_name):
+def reject_unsupported_options(request, type_name):
     for option in _UNSUPPORTED_OPTIONS:
         if option in request.query:
             # docs are silent on which options an emulator must honour: we serve the ones
@@ -72,7 +72,7 @@ def _candidate_ids(store, objects, index_by_app_id, clauses):
 
 def _list(request, collection, objects, index_by_app_id, filters, properties, type_name):
     store = request.store
-    _reject_unsupported_options(request, type_name)
+    reject_unsupported_options(request, type_name)
     selected = parse_select(request.query, properties, type_name)
     count = check_count(request)
     raw_filter = request.query.get("$filter")

@@ -5,8 +5,9 @@ test suite needs. Fixtures:
 
 ``graph_emulator``
     The emulator (an :class:`~entra_graph_emulator.testing.EmulatorProcess`), reset to its start-up state
-    before the test: an empty directory apart from the application template catalog, no faults, an empty
-    request log, the demo app registrations. One process serves the whole test session.
+    before the test: no applications or service principals apart from the application template catalog, the
+    seeded users and groups (``--seed-users``, ``--seed-groups``; none assigned), no faults, an empty request log,
+    the demo app registrations. One process serves the whole test session.
 ``graph_emulator_env``
     ``graph_emulator.connection_env()``: the ``AZURE_*`` / ``ENTRA_*`` variables that point a client (the
     entra.provisioning collection, msal, azure-identity) at the emulator and trust its CA.

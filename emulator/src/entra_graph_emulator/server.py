@@ -37,6 +37,7 @@ from .framework import Response
 from .framework import coerce_response
 from .framework import graph_error_body
 from .framework import throttled_body
+from .permissions import AllOf
 from .request_log import RequestLog
 from .request_log import is_write
 from .request_log import utc_now_iso
@@ -57,8 +58,8 @@ READ_ONLY_CLIENT_SECRET = "emulator-read-only-secret"
 NO_ROLES_CLIENT_ID = "2e8d5b70-3f4c-4d9e-9a01-c3d4e5f6a7b8"
 NO_ROLES_CLIENT_SECRET = "emulator-no-roles-secret"
 MANAGED_IDENTITY_CLIENT_ID = "3f9e6c81-4a5d-4eaf-8b12-d4e5f6a7b8c9"
-DEMO_ROLES = ["Application.ReadWrite.All", "Synchronization.ReadWrite.All"]
-READ_ONLY_ROLES = ["Synchronization.Read.All", "Application.Read.All"]
+DEMO_ROLES = ["Application.ReadWrite.All", "Synchronization.ReadWrite.All", "AuditLog.Read.All", "Directory.Read.All"]
+READ_ONLY_ROLES = ["Synchronization.Read.All", "Application.Read.All", "AuditLog.Read.All", "Directory.Read.All"]
 
 
 class DropConnection(Exception):
@@ -81,6 +82,10 @@ class EmulatorConfig:
         self.faults = settings.pop("faults", None) or {}
         self.seed_service_principals = int(settings.pop("seed_service_principals", 0))
         self.seed_with_jobs = int(settings.pop("seed_with_jobs", 0))
+        # The source directory behind provisioning jobs (people.py): docs are silent on a test tenant's
+        # contents; we chose ten users in two groups, assigned to nothing (jobs stay synthetic until something is).
+        self.seed_users = int(settings.pop("seed_users", 10))
+        self.seed_groups = int(settings.pop("seed_groups", 2))
         self.seed = settings.pop("seed", 1)
         self.identity_header = settings.pop("identity_header", None)
         self.extra_apps = settings.pop("apps", None) or []
@@ -123,9 +128,10 @@ class EmulatorServer:
         from . import batch  # pylint: disable=import-outside-toplevel
         from . import control  # pylint: disable=import-outside-toplevel
         from . import directory  # pylint: disable=import-outside-toplevel
+        from . import people  # pylint: disable=import-outside-toplevel
         from . import synchronization  # pylint: disable=import-outside-toplevel
         self.control_router.add_all(control.CONTROL_ROUTES)
-        for module in (directory, application_templates, batch, synchronization):
+        for module in (directory, people, application_templates, batch, synchronization):
             self.router.add_all(getattr(module, "ROUTES", []))
             self.control_router.add_all([(method, pattern, handler, None) for method, pattern, handler in getattr(module, "CONTROL_ROUTES", [])])
         self.sync_module = synchronization
@@ -157,6 +163,8 @@ class EmulatorServer:
         """Application templates plus the configured seed service principals."""
         from . import seeding  # pylint: disable=import-outside-toplevel
         seeding.load_application_templates(self.store)
+        from . import people  # pylint: disable=import-outside-toplevel
+        people.seed_people(self.store, self.tenant_domain, self.config.seed_users, self.config.seed_groups)
         if self.config.seed_service_principals:
             seeding.seed_service_principals(self, self.config.seed_service_principals, self.config.seed_with_jobs, seed=self.config.seed)
 
@@ -483,7 +491,8 @@ def _check_permission(rule, claims):
     if rule is None:
         return
     roles = claims.get("roles") or []
-    if not any(role in roles for role in rule):
+    allowed = all(role in roles for role in rule) if isinstance(rule, AllOf) else any(role in roles for role in rule)
+    if not allowed:
         raise GraphHttpError(403, "Authorization_RequestDenied", "Insufficient privileges to complete the operation.")
 
 

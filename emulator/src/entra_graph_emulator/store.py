@@ -40,6 +40,18 @@ class Store:
         self.created_at = {}
         # service principal id -> whatever the synchronization package keeps (jobs, secrets, templates).
         self.synchronization = {}
+        # The source directory behind provisioning jobs (people.py): users and groups (Graph-shaped),
+        # group id -> member ids, and service principal id -> {principal id: appRoleAssignment}.
+        # A service principal appears in app_role_assignments once anything was assigned to it.
+        self.users = {}
+        # casefolded userPrincipalName -> user id (lookups by UPN stay O(1) with 20,000 users)
+        self.user_ids_by_upn = {}
+        self.groups = {}
+        self.group_members = {}
+        self.app_role_assignments = {}
+        # Change serials: object id -> the serial of its last change (incremental cycles read what changed).
+        self.directory_serial = 0
+        self.directory_changes = {}
         # Indexes kept by add_/remove_ helpers so lookups stay O(1) with 20,000 objects.
         self.service_principal_ids_by_app_id = {}
         self.application_ids_by_app_id = {}
@@ -126,6 +138,18 @@ class Store:
             self.synchronization.clear()
             self.service_principal_ids_by_app_id.clear()
             self.application_ids_by_app_id.clear()
+            self.users.clear()
+            self.user_ids_by_upn.clear()
+            self.groups.clear()
+            self.group_members.clear()
+            self.app_role_assignments.clear()
+            self.directory_changes.clear()
+
+    def directory_changed(self, object_id):
+        """Record a change to a user, a group or an assignment (read by incremental provisioning cycles)."""
+        with self.lock:
+            self.directory_serial += 1
+            self.directory_changes[object_id] = self.directory_serial
 
 
 SEEDED_LONG_AGO = datetime.timedelta(days=1)

@@ -162,6 +162,64 @@ class EmulatorProcess:
     def advance_clock(self, seconds):
         return self.control("POST", "/clock", {"advance_seconds": seconds})
 
+    # -- the directory behind provisioning jobs (docs/emulator.md "Directory") ------------
+
+    def directory(self):
+        """``{"users": [...], "groups": [... with "members"], "assignments": {sp id: [...]}}``."""
+        return self.control("GET", "/directory")
+
+    def add_user(self, display_name=None, **properties):
+        """Create a user (Graph property names, e.g. ``userPrincipalName``, ``department``); returns it."""
+        if display_name is not None:
+            properties["displayName"] = display_name
+        return self.control("POST", "/directory/users", properties)
+
+    def change_user(self, user, **properties):
+        """Change a user (by id or userPrincipalName)."""
+        return self.control("PATCH", "/directory/users/%s" % user, properties)
+
+    def delete_user(self, user):
+        self.control("DELETE", "/directory/users/%s" % user)
+
+    def add_group(self, display_name, members=(), **properties):
+        return self.control("POST", "/directory/groups", dict(properties, displayName=display_name, members=list(members)))
+
+    def change_group(self, group_id, **properties):
+        return self.control("PATCH", "/directory/groups/%s" % group_id, properties)
+
+    def delete_group(self, group_id):
+        self.control("DELETE", "/directory/groups/%s" % group_id)
+
+    def add_member(self, group_id, member_id):
+        self.control("POST", "/directory/groups/%s/members" % group_id, {"id": member_id})
+
+    def remove_member(self, group_id, member_id):
+        self.control("DELETE", "/directory/groups/%s/members/%s" % (group_id, member_id))
+
+    def assign(self, service_principal_id, principal_id, app_role_id=None):
+        """Assign a user or group to the application (appRoleAssignedTo); its jobs then provision the directory."""
+        body = {"principal_id": principal_id}
+        if app_role_id:
+            body["app_role_id"] = app_role_id
+        return self.control("POST", "/directory/servicePrincipals/%s/assignments" % service_principal_id, body)
+
+    def unassign(self, service_principal_id, principal_id):
+        self.control("DELETE", "/directory/servicePrincipals/%s/assignments/%s" % (service_principal_id, principal_id))
+
+    def set_target(self, mode="accept", objects=None):
+        """How the simulated target answers exports: ``mode`` for all objects, ``objects`` {id or UPN: behaviour}
+        (accept, conflict, invalid_value, unauthorized, unreachable)."""
+        return self.control("PUT", "/synchronization/target", {"mode": mode, "objects": dict(objects or {})})
+
+    def target_objects(self, service_principal_id, job_id):
+        """What the simulated target holds for a job: [{source_id, id, object_type, attributes, disabled}]."""
+        return self.control("GET", "/synchronization/servicePrincipals/%s/jobs/%s/target" % (service_principal_id, job_id))["value"]
+
+    def sync_settings(self, **settings):
+        """Change the synchronization settings (page_size, provision_on_demand_limit, provisioning_log_delay_seconds,
+        premium_license, ...); returns them all."""
+        return self.control("PATCH", "/synchronization/settings", settings)
+
 
 def connection_env(info):
     """AZURE_* / ENTRA_* variables for an emulator's info dict."""

@@ -31,6 +31,7 @@ and [our choice] mark our own choices (collected in docs/synchronization.md#choi
 """
 
 from ..permissions import PROVISION_ON_DEMAND
+from ..permissions import PROVISIONING_LOGS_READ
 from ..permissions import SCHEMA_WRITE
 from ..permissions import SYNC_READ
 from ..permissions import SYNC_WRITE
@@ -38,10 +39,12 @@ from ..permissions import VALIDATE_CREDENTIALS
 from . import actions
 from . import control
 from . import jobs
+from . import logs
 from . import schema
 from . import secrets
 from . import templates
 from .datafiles import DATA_DIR
+from .hooks import on_directory_changing
 from .hooks import on_reset
 from .hooks import on_service_principal_created
 from .hooks import on_service_principal_deleted
@@ -49,7 +52,7 @@ from .hooks import seed_job
 from .state import service
 
 __all__ = [
-    "CONTROL_ROUTES", "DATA_DIR", "ROUTES", "on_reset", "on_service_principal_created",
+    "CONTROL_ROUTES", "DATA_DIR", "ROUTES", "on_directory_changing", "on_reset", "on_service_principal_created",
     "on_service_principal_deleted", "seed_job", "service",
 ]
 
@@ -110,6 +113,8 @@ def _routes():
         ("PUT", _APP_ROOT + "/templates/{template_id}", templates.update_template, SYNC_WRITE),
         ("PATCH", _APP_ROOT + "/templates/{template_id}", templates.update_template, SYNC_WRITE),
     ]
+    # The tenant's provisioning log [list provisioning logs].
+    routes.append(("GET", "/auditLogs/provisioning", logs.list_provisioning_logs, PROVISIONING_LOGS_READ))
     return routes
 
 
@@ -124,4 +129,7 @@ CONTROL_ROUTES = [
     ("POST", "/synchronization/servicePrincipals/{sp_id}/jobs", control.control_seed_job),
     ("POST", "/synchronization/servicePrincipals/{sp_id}/jobs/{job_id}/quarantine", control.control_quarantine_job),
     ("POST", "/synchronization/servicePrincipals/{sp_id}/jobs/{job_id}/escrows", control.control_set_escrows),
+    ("GET", "/synchronization/servicePrincipals/{sp_id}/jobs/{job_id}/target", control.control_target_objects),
+    ("GET", "/synchronization/target", control.control_get_target),
+    ("PUT", "/synchronization/target", control.control_put_target),
 ]

@@ -7,7 +7,9 @@ Names in brackets, like [restart], are public pages listed in docs/synchronizati
 import json
 import uuid
 
+from . import provisioning
 from . import simulation
+from .. import people
 from ..framework import GraphHttpError
 from ..framework import Response
 from ..framework import json_response
@@ -53,7 +55,14 @@ def restart_job(request):
     except ValueError as exc:
         raise GraphHttpError(400, "BadRequest", "Requested value '%s' was not found. resetScope is a comma-separated combination of %s."
                              % (exc, ", ".join(simulation.RESTART_SCOPE_FLAGS))) from None
-    return _job_action(request, lambda job, now, environment: job.runtime.restart(now, scope, environment))
+
+    def restart(job, now, environment):
+        if scope & simulation.FORCE_DELETES:
+            # "ForceDeletes: forces pending deletes when the accidental-deletion threshold was exceeded" [restart].
+            job.force_deletes = True
+        job.runtime.restart(now, scope, environment)
+
+    return _job_action(request, restart)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -144,9 +153,37 @@ def provision_on_demand(request):
         if not subject.get("objectId"):
             raise GraphHttpError(400, "BadRequest", "parameters[0].subjects[0].objectId is required.")
         problem = credential_problem(job.entry.credential_kind, root.state.secrets, service(store).scim_targets)
-        key, value = _provisioning_result(job, rule, subject, problem, now)
+        if problem is None and people.is_directory_backed(store, root.state.service_principal_id):
+            key, value = _provision_directory_object(store, root.state, job, subject, now)
+        else:
+            key, value = _provisioning_result(job, rule, subject, problem, now)
     return json_response({"@odata.context": "%s/$metadata#microsoft.graph.stringKeyStringValuePair" % request.base_url,
                           "key": json.dumps(key, separators=(",", ":")), "value": json.dumps(value, separators=(",", ":"))})
+
+
+def _provision_directory_object(store, state, job, subject, now):
+    """One subject of a directory-backed job through the cycle's path (provisioning.py): a user, or a group with
+    up to five members ("links": {"members": [...]}, [provisionOnDemand] synchronizationLinkedObjects)."""
+    type_name = str(subject.get("objectTypeName") or "User")
+    object_type = type_name.lower()
+    if object_type not in ("user", "group"):
+        raise GraphHttpError(400, "BadRequest", "objectTypeName must be User or Group.")
+    found = (people.find_user(store, subject["objectId"]) if object_type == "user" else store.groups.get(subject["objectId"]))
+    if found is None:
+        # Docs are silent on an unknown subject: we chose Graph's usual not-found error.
+        raise GraphHttpError(404, "Request_ResourceNotFound", "Resource '%s' does not exist or one of its queried reference-property objects are not present."
+                             % subject["objectId"])
+    members = [member.get("objectId") for member in ((subject.get("links") or {}).get("members") or [])]
+    if object_type == "user" and members:
+        raise GraphHttpError(400, "BadRequest", "links.members applies to groups only.")
+    if len(members) > 5:
+        # "you can provision a group with up to five members on demand" [provision on demand guide].
+        raise GraphHttpError(400, "BadRequest", "A group can be provisioned on demand with up to 5 members; %d were given." % len(members))
+    for member in members:
+        if member not in store.group_members.get(found["id"], []):
+            raise GraphHttpError(400, "BadRequest", "'%s' is not a member of the group '%s'." % (member, found["id"]))
+    entries = provisioning.run_on_demand(store, state, job, service(store), object_type, [found["id"]] + members, now)
+    return provisioning.on_demand_answer(entries[-1])
 
 
 def _find_rule(schema, rule_id):

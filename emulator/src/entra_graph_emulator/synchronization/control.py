@@ -6,6 +6,7 @@ Names in brackets, like [our choice], are public pages listed in docs/synchroniz
 
 import re
 
+from . import provisioning
 from . import simulation
 from ..framework import GraphHttpError
 from ..framework import json_response
@@ -48,7 +49,11 @@ def control_patch_settings(request):
         if body["schema_patch"] not in ("accept", "reject"):
             raise GraphHttpError(400, "BadRequest", "schema_patch must be 'accept' or 'reject'.")
         settings.schema_patch = body["schema_patch"]
-    for name in ("provision_on_demand_limit", "provision_on_demand_window_seconds"):
+    if "premium_license" in body:
+        if not isinstance(body["premium_license"], bool):
+            raise GraphHttpError(400, "BadRequest", "premium_license must be true or false.")
+        settings.premium_license = body["premium_license"]
+    for name in ("provision_on_demand_limit", "provision_on_demand_window_seconds", "provisioning_log_delay_seconds"):
         if name in body:
             try:
                 setattr(settings, name, type(getattr(settings, name))(body[name]))
@@ -138,6 +143,38 @@ def control_set_escrows(request):
         advance_job(store, state, job, request.clock.now())
         job.runtime.escrowed = count
     return no_content()
+
+
+def control_get_target(request):
+    return json_response(service(request.store).target_behaviour.to_dict())
+
+
+def control_put_target(request):
+    """How the simulated target answers exports: ``{"mode": behaviour, "objects": {id or userPrincipalName: behaviour}}``,
+    behaviours ``accept``, ``conflict``, ``invalid_value``, ``unauthorized``, ``unreachable`` (provisioning.py). A global
+    ``unauthorized`` or ``unreachable`` fails whole cycles (quarantine); per object, the object's export fails."""
+    body = _control_body(request)
+    mode = body.get("mode", "accept")
+    objects = body.get("objects") or {}
+    if mode not in provisioning.BEHAVIOURS or not isinstance(objects, dict) or any(value not in provisioning.BEHAVIOURS for value in objects.values()):
+        raise GraphHttpError(400, "BadRequest", "mode and objects' values must be one of %s." % ", ".join(provisioning.BEHAVIOURS))
+    store = request.store
+    with store.lock:
+        # Cycles already due ran against the target as it was.
+        _advance_store(store, request.clock.now())
+        behaviour = service(store).target_behaviour
+        behaviour.mode = mode
+        behaviour.objects = {(key if "@" not in key else key.casefold()): value for key, value in objects.items()}
+    return json_response(behaviour.to_dict())
+
+
+def control_target_objects(request):
+    """What the simulated target holds for a job: ``{"value": [{source_id, id, object_type, attributes, disabled}]}``."""
+    store = request.store
+    with store.lock:
+        state, job = _control_job(request)
+        advance_job(store, state, job, request.clock.now())
+        return json_response({"value": [dict(record, source_id=source_id) for source_id, record in job.target.items()]})
 
 
 def control_seed_job(request):

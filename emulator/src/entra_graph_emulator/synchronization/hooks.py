@@ -13,6 +13,7 @@ from .credentials import cycle_failure
 from .credentials import seed_secrets
 from .jobs import create_job_in_state
 from .state import SynchronizationService
+from .state import advance_jobs
 from .state import new_state
 from .state import state_for
 from .template_catalog import catalog
@@ -36,6 +37,15 @@ def on_service_principal_deleted(store, sp_id):
         if state is not None:
             for job_id in state.jobs:
                 store.created_at.pop(job_id, None)
+
+
+def on_directory_changing(store):
+    """Bring every job up to now before a user, group or assignment changes (people.py's control routes):
+    cycles that fell due earlier must see the directory as it was."""
+    with store.lock:
+        now = store.clock.now()
+        for state in store.synchronization.values():
+            advance_jobs(store, state, now)
 
 
 def on_reset(store):

@@ -6,7 +6,9 @@ Names in brackets, like [provisionOnDemand], are public pages listed in docs/syn
 
 import time
 
+from . import provisioning
 from . import simulation
+from .. import people
 from ..framework import GraphHttpError
 from ..odata import decode_skiptoken
 from ..odata import encode_skiptoken
@@ -20,12 +22,14 @@ from .template_catalog import catalog
 # provisionOnDemand: "The rate limit for this API is 5 requests per 10 seconds." [provisionOnDemand]
 PROVISION_ON_DEMAND_LIMIT = 5
 PROVISION_ON_DEMAND_WINDOW_SECONDS = 10.0
+PROVISIONING_LOG_DELAY_SECONDS = 1.0
 
 
 class SynchronizationJob:
     """A job: identity, inherited settings, its schema (shared with the template until changed), runtime."""
 
-    __slots__ = ("id", "template_id", "entry", "settings", "schema", "schema_version", "runtime", "provisioned_subjects")
+    __slots__ = ("id", "template_id", "entry", "settings", "schema", "schema_version", "runtime", "provisioned_subjects",
+                 "target", "escrow", "seen_serial", "force_deletes")
 
     def __init__(self, job_id, template_id, entry, settings):
         self.id = job_id
@@ -37,6 +41,13 @@ class SynchronizationJob:
         self.schema_version = entry.schema.get("version")
         self.runtime = simulation.JobRuntime(job_id, _entry_type_keys(entry.schema))
         self.provisioned_subjects = set()
+        # The simulated target's objects, by source object id (provisioning.py), the objects whose export failed
+        # (retried next cycle: id -> object type), the directory change serial the last cycle saw, and whether
+        # a restart with ForceDeletes allowed the staged deletes.
+        self.target = {}
+        self.escrow = {}
+        self.seen_serial = 0
+        self.force_deletes = False
 
     def current_schema(self):
         return self.schema if self.schema is not None else self.entry.schema
@@ -91,11 +102,17 @@ class SynchronizationSettings:
         self.schema_patch = "reject"
         self.provision_on_demand_limit = PROVISION_ON_DEMAND_LIMIT
         self.provision_on_demand_window_seconds = PROVISION_ON_DEMAND_WINDOW_SECONDS
+        # Provisioning logs are eventually consistent; docs are silent on how long an entry takes to appear:
+        # we chose 1 emulated second after its activityDateTime (0 shows entries at once).
+        self.provisioning_log_delay_seconds = PROVISIONING_LOG_DELAY_SECONDS
+        # False: the tenant has no Microsoft Entra ID P1/P2 licence, so provisioning logs answer 403.
+        self.premium_license = True
 
     def to_dict(self):
         return {"page_size": self.page_size, "schema_patch": self.schema_patch,
                 "provision_on_demand_limit": self.provision_on_demand_limit,
-                "provision_on_demand_window_seconds": self.provision_on_demand_window_seconds}
+                "provision_on_demand_window_seconds": self.provision_on_demand_window_seconds,
+                "provisioning_log_delay_seconds": self.provisioning_log_delay_seconds, "premium_license": self.premium_license}
 
 
 class SynchronizationService:
@@ -106,8 +123,16 @@ class SynchronizationService:
         # normalised base address -> frozenset of accepted secret tokens
         self.scim_targets = {}
         self.provision_on_demand_calls = {}
+        # How the simulated target answers exports, and the tenant's provisioning log (oldest first).
+        self.target_behaviour = provisioning.TargetBehaviour()
+        self.provisioning_logs = []
+        self.log_index = {}
         # Rate limits are measured in real time (the limit protects a real service from real clients).
         self.monotonic = time.monotonic
+
+    def add_log_entries(self, entries):
+        self.provisioning_logs.extend(entries)
+        self.log_index.update((entry["id"], entry) for entry in entries)
 
 
 def service(store):
@@ -215,7 +240,12 @@ def cycle_environment(store, state, job):
         problem = credential_problem(job.entry.credential_kind, state.secrets, targets)
         return cycle_failure(problem) if problem else None
 
-    return simulation.CycleEnvironment(store.settings.cycle_seconds, check)
+    directory_cycle = None
+    if people.is_directory_backed(store, state.service_principal_id):
+        def directory_cycle(at, full, serial):
+            return provisioning.run_cycle(store, state, job, service(store), at, full, serial)
+
+    return simulation.CycleEnvironment(store.settings.cycle_seconds, check, directory_cycle)
 
 
 def advance_job(store, state, job, now):

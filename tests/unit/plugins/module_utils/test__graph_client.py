@@ -209,6 +209,18 @@ def test_403_names_the_permission_the_call_needs():
     assert 'Synchronization.ReadWrite.All' in str(caught.value)
 
 
+@pytest.mark.parametrize('path, permission', [
+    ('/users', 'User.Read.All'),
+    ('/auditLogs/provisioning', 'AuditLog.Read.All and Directory.Read.All'),
+])
+def test_403_of_a_read_names_its_permission(path, permission):
+    client, dummy, dummy2, dummy3 = make_client([FakeResponse(403, {'error': {'code': 'Authorization_RequestDenied',
+                                                                              'message': 'Insufficient privileges to complete the operation.'}})])
+    with pytest.raises(GraphPermissionError) as caught:
+        client.get(path)
+    assert permission in str(caught.value)
+
+
 def test_401_refreshes_the_token_once():
     client, session, dummy, dummy2 = make_client([FakeResponse(401, {'error': {'code': 'InvalidAuthenticationToken'}}), FakeResponse(200, {'ok': 1})])
     assert client.get('/x') == {'ok': 1}

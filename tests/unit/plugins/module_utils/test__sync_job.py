@@ -565,3 +565,13 @@ def test_check_mode_plans_for_a_service_principal_not_created_yet_without_any_re
         run_synchronization_job(Task(dict(params, settings={'X': [1]}), check_mode=True, client_factory=no_client))
     with pytest.raises(TaskFailure, match=r'^service_principal_id: null is not a GUID; give the object id'):
         run_synchronization_job(Task(dict(params, template_id='scim'), check_mode=False, client_factory=no_client))
+
+
+def test_waiting_on_a_job_quarantined_for_too_many_deletes_says_how_to_approve_them():
+    job = {'id': 'scim.1', 'status': {'code': 'Quarantine', 'quarantine': {'reason': 'TooManyDeletes', 'error': None}},
+           'schedule': {'state': 'Active'}}
+
+    message = quarantine_message(job)
+
+    assert message.startswith('the job scim.1 is in quarantine (reason TooManyDeletes). Accidental-deletion prevention: ')
+    assert 'restart_scope: [ForceDeletes]' in message and 'credentials' not in message

@@ -174,6 +174,20 @@ def test_quarantine_reason_names_the_reason_the_error_and_when():
                     'BoxInsufficientPermissions: Authorization with Box is not valid. Please re-authorize access to Box.')
 
 
+def test_a_job_quarantined_for_too_many_deletes_says_so_and_how_to_approve():
+    job = copy.deepcopy(QUARANTINED)
+    job['status']['quarantine'].update(reason='TooManyDeletes', error=None)
+    job['status']['lastExecution']['error'] = None
+
+    text = describe_health(job_to_result(job), 'quarantined')
+
+    assert text.startswith('Quarantined since 2017-07-19T12:35:27.0869139Z (TooManyDeletes). Accidental-deletion prevention: ')
+    assert 'provisioning_log_info (action: stagedDelete)' in text
+    assert 'state: restarted, restart_scope: [ForceDeletes]' in text
+    # Any other reason does not mention staged deletes.
+    assert 'stagedDelete' not in describe_health(job_to_result(QUARANTINED), 'quarantined')
+
+
 def test_failing_reason_names_the_error_and_the_failure_count():
     job = job_to_result(running(state='Failed', failures=3, error={'code': 'Timeout', 'message': 'The target took too long.'}))
 

@@ -35,7 +35,7 @@ def sent(plan):
 
 def params(**overrides):
     base = dict(service_principal_id='5f0f4f2c-6a3e-4d0b-9a61-7b1e0c2d3e4f', state='present', update_secrets='always',
-                notification_email=None, deletion_threshold=None, secrets=None)
+                notification_email=None, deletion_threshold=None, skip_out_of_scope_deletions=None, secrets=None)
     base.update(overrides)
     return base
 
@@ -191,6 +191,16 @@ def test_keys_are_normalised_to_graphs_spelling():
                                                                                                'SyncAll': 'false'}
 
 
+def test_skip_out_of_scope_deletions_is_typed():
+    assert desired_secrets(params(skip_out_of_scope_deletions=True)) == {'SkipOutOfScopeDeletions': 'True'}
+    assert desired_secrets(params(skip_out_of_scope_deletions=False, secrets={'SyncAll': False})) == {
+        'SkipOutOfScopeDeletions': 'False', 'SyncAll': 'false'}
+    # Graph's "true" (set earlier through secrets) means the same: nothing to send.
+    current = [{'key': 'SkipOutOfScopeDeletions', 'value': 'true'}]
+    assert not plan_secret_changes(current, desired_secrets(params(skip_out_of_scope_deletions=True))).changed
+    assert plan_secret_changes(current, desired_secrets(params(skip_out_of_scope_deletions=False))).updated == ['SkipOutOfScopeDeletions']
+
+
 def test_unknown_key_fails_with_the_closest_one():
     with pytest.raises(TaskFailure, match=r'secrets: BaseAdress is not a synchronization secret key. Did you mean BaseAddress\?'):
         canonical_key('BaseAdress')
@@ -204,6 +214,9 @@ def test_unknown_key_fails_with_the_closest_one():
     (dict(notification_email='a@b.co', secrets={'SyncNotificationSettings': '{}'}), r'set the same key'),
     (dict(state='absent', deletion_threshold=10, secrets={'SyncAll': ''}), r'deletion_threshold applies to state=present only'),
     (dict(state='absent', secrets={}), r'state=absent removes the keys named in secrets'),
+    (dict(skip_out_of_scope_deletions=True, secrets={'skipoutofscopedeletions': 'true'}), r'set the same key'),
+    (dict(state='absent', skip_out_of_scope_deletions=False, secrets={'SyncAll': ''}),
+     r'skip_out_of_scope_deletions applies to state=present only; to remove the key, name SkipOutOfScopeDeletions'),
 ])
 def test_bad_input_fails_naming_the_option(overrides, message):
     with pytest.raises(TaskFailure, match=message):
