@@ -353,7 +353,8 @@ def keep_one_application(client, created, template_id, display_name, timeout, se
                     'in the Microsoft Entra admin center under App registrations, or with DELETE /applications/%s')
 
     return keep_one(created, lambda: find_applications(client, template_id, display_name), oldest_then_smallest_id,
-                    lambda app_id: client.write('DELETE', graph_path('/applications/%s', app_id)), copies, sent_at, timeout, warn).kept
+                    lambda app_id: client.write('DELETE', graph_path('/applications/%s', app_id)), copies, sent_at, timeout,
+                    warn).kept
 
 
 # ---------------------------------------------------------------------------------------------------------------

@@ -77,13 +77,3 @@ def module_args(world, **options):
     return dict(options, service_principal_id=world.sp_id, job_id=world.job_id)
 
 
-def ok(run, name):
-    entry = run.result(name)
-    assert entry['status'] in ('ok', 'changed'), '%s: %s\n%s' % (name, entry, run.output[-4000:])
-    return entry['result']
-
-
-def failed(run, name):
-    entry = run.result(name)
-    assert entry['status'] == 'failed', '%s did not fail: %s' % (name, entry)
-    return entry['result']

@@ -13,7 +13,8 @@ import functools
 import pytest
 
 from playbook_tasks import playbook, task
-from provisioning_world import World, failed, ok
+from playbook_tasks import failed, ok
+from provisioning_world import World
 
 log_task = functools.partial(task, 'entra.provisioning.provisioning_log_info')
 

@@ -13,7 +13,8 @@ import os
 import pytest
 
 from playbook_tasks import playbook, task
-from provisioning_world import World, module_args, ok
+from playbook_tasks import ok
+from provisioning_world import World, module_args
 
 EXAMPLES = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))), 'examples')
 WORKFLOW = os.path.join(EXAMPLES, 'staged_deletes_workflow.yml')

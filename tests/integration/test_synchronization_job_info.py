@@ -15,7 +15,8 @@ import pytest
 
 from emulator_directory import Directory
 from entra_graph_emulator.seeding import JOB_STATES
-from playbook_tasks import NON_GALLERY_TEMPLATE, playbook
+import playbook_tasks
+from playbook_tasks import NON_GALLERY_TEMPLATE, last_seq, playbook
 
 BENCHMARKS_DIR = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), 'benchmarks')
 MODULE = 'entra.provisioning.synchronization_job_info'
@@ -52,22 +53,15 @@ def info_task(name='Scan', ignore_errors=False, **options):
     return task
 
 
-def last_seq(emulator):
-    log = emulator.requests_log()
-    return log[-1]['seq'] if log else 0
-
-
 def ok(run, name='Scan'):
-    entry = run.result(name)
-    assert entry['status'] == 'ok', '%s: %s\n%s' % (name, entry, run.output[-4000:])
-    assert entry['result']['changed'] is False
-    return entry['result']
+    """The result of the read-only task ``name``: it succeeded and changed nothing."""
+    result = playbook_tasks.ok(run, name)
+    assert result['changed'] is False
+    return result
 
 
 def failed(run, name='Scan'):
-    entry = run.result(name)
-    assert entry['status'] == 'failed', '%s did not fail: %s' % (name, entry)
-    return entry['result']
+    return playbook_tasks.failed(run, name)
 
 
 def seed(emulator, count, with_jobs, **options):
@@ -118,7 +112,7 @@ def test_a_job_carries_the_documented_shape_and_a_reason(run_playbook, emulator)
     jobs = dict((job['service_principal']['id'], job) for job in result['jobs'])
     healthy = jobs[healthy_sp]
     assert set(healthy) == {'id', 'template_id', 'schedule', 'status', 'synchronization_job_settings', 'service_principal',
-                            'health', 'health_reason'}
+                            'health', 'health_reason', 'health_advice'}
     assert healthy['id'].startswith(healthy['template_id'] + '.')
     assert set(healthy['service_principal']) == {'id', 'app_id', 'display_name'}
     for record in ('last_execution', 'last_successful_execution', 'last_successful_execution_with_exports'):
