@@ -9,8 +9,9 @@
 Identity: the application made from ``template_id`` whose display name is ``display_name``. Graph offers no
 idempotency key for ``instantiate`` (docs/graph-behaviour.md §3.5), so the application is looked up before anything is
 created, and again after an instantiate that failed in a way that may still have created it (the "404, but created
-anyway" trap that Terraform's azuread provider documents, docs/graph-behaviour.md §3.6). We never instantiate under a
-temporary name and rename afterwards: a run killed between the two would leave an application a re-run cannot find.
+anyway" trap that Terraform's azuread provider documents, docs/graph-behaviour.md §3.6), for as long as replication
+can explain its absence (``instantiate``). We never instantiate under a temporary name and rename afterwards: a run
+killed between the two would leave an application a re-run cannot find.
 
 The new service principal is not readable at once (docs/graph-behaviour.md §3.6): we poll for it with backoff.
 """
@@ -33,7 +34,8 @@ from ansible_collections.entra.provisioning.plugins.module_utils._graph_errors i
     GraphError,
     GraphNotFound,
 )
-from ansible_collections.entra.provisioning.plugins.module_utils._polling import poll
+from ansible_collections.entra.provisioning.plugins.module_utils._graph_client import RetryPolicy
+from ansible_collections.entra.provisioning.plugins.module_utils._polling import CONFIRM_WINDOW, look_for, poll
 from ansible_collections.entra.provisioning.plugins.module_utils._task import TaskFailure, module_spec
 from ansible_collections.entra.provisioning.plugins.module_utils._validate import (  # noqa: F401 pylint: disable=unused-import
     NON_GALLERY_TEMPLATE_ID,  # the non-gallery ("custom") application's template, used here and by the tests
@@ -157,12 +159,11 @@ def instantiate_may_have_created(error):
     """Whether a failed instantiate may still have created the application, so we must look before retrying.
 
     A clear refusal (400, 401, 403, 409, 429) created nothing. 404 is the documented "404, but created anyway"
-    case; 5xx, 408 and a lost connection (no status) leave the outcome unknown.
+    case; 5xx, 408 and a lost connection (no status) leave the outcome unknown (``RetryPolicy.outcome_unknown``).
     """
     if isinstance(error, GraphAuthError):
         return False
-    status = error.status
-    return status is None or status in (404, 408) or status >= 500
+    return error.status == 404 or RetryPolicy.outcome_unknown(error)
 
 
 def default_synchronization_template(templates):
@@ -296,7 +297,15 @@ def list_synchronization_templates(client, sp_id, timeout, fresh):
 
 
 def instantiate(client, task, template_id, display_name, timeout):
-    """POST instantiate once; after an error that may have created the application, look for it before retrying.
+    """POST instantiate; after an error that may have created the application, look for it before sending it again.
+
+    The application is looked for only as long as replication can explain its absence (``CONFIRM_WINDOW``, at most
+    ``timeout``), not for the whole ``timeout``: an instantiate refused by a gateway created nothing, and waiting 300 s
+    for it helps no one. Nothing found, instantiate is sent again within the client's retry budget; should the first
+    one show up late after all, ``keep_one_application`` keeps one. Terraform's azuread provider instead creates under
+    a unique temporary name (TERRAFORM_UPDATE_<uuid>) that it can find without doubt, then renames; we do not, because
+    a run killed between the two leaves an application that no later run finds by its name
+    (https://github.com/hashicorp/terraform-provider-azuread/blob/main/internal/services/applications/application_registration_resource.go).
 
     Returns the Graph ``application`` object (the service principal is read separately).
     """
@@ -304,33 +313,23 @@ def instantiate(client, task, template_id, display_name, timeout):
     if task.params.get('service_management_reference'):
         body['serviceManagementReference'] = task.params['service_management_reference']
     path = graph_path('/applicationTemplates/%s/instantiate', template_id)
-    for attempt in (1, 2):
-        try:
-            created = client.write('POST', path, body)
-        except GraphError as error:
-            if not instantiate_may_have_created(error):
-                raise
-            task.warn('instantiate of template %s answered an error (%s); looking for the application before '
-                      'deciding anything, as instantiate sometimes creates it anyway.' % (template_id, error))
-            found = until_found(lambda: find_applications(client, template_id, display_name), timeout)
-            if found:
-                return single_application(found, template_id, display_name)
-            if attempt == 2:
-                raise TaskFailure('instantiate of template %s failed twice (%s) and no application named %r appeared '
-                                  'within %d s. Nothing was created that we can see; run again later.'
-                                  % (template_id, error, display_name, timeout))
-            continue
-        application = (created or {}).get('application')
-        if not application or not (application.get('id') or application.get('objectId')):
-            # A 2xx without the documented body: re-read rather than guess.
-            found = until_found(lambda: find_applications(client, template_id, display_name), timeout)
-            if not found:
-                raise TaskFailure('instantiate of template %s succeeded without returning the application, and no '
-                                  'application named %r appeared within %d s.' % (template_id, display_name, timeout))
-            return single_application(found, template_id, display_name)
-        application.setdefault('id', application.get('objectId'))
-        return application
-    return None  # not reached: the loop returns or raises
+
+    def created_anyway():
+        return look_for(lambda: find_applications(client, template_id, display_name), min(CONFIRM_WINDOW, timeout))
+
+    created, found = client.write_confirmed('POST', path, created_anyway, body=body, may_have_processed=instantiate_may_have_created)
+    if found:
+        return single_application(found, template_id, display_name)
+    application = (created or {}).get('application')
+    if not application or not (application.get('id') or application.get('objectId')):
+        # A 2xx without the documented body: re-read rather than guess.
+        found = until_found(lambda: find_applications(client, template_id, display_name), timeout)
+        if not found:
+            raise TaskFailure('instantiate of template %s succeeded without returning the application, and no '
+                              'application named %r appeared within %d s.' % (template_id, display_name, timeout))
+        return single_application(found, template_id, display_name)
+    application.setdefault('id', application.get('objectId'))
+    return application
 
 
 def failure_after_write(error, actions, application):

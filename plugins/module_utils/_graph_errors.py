@@ -72,6 +72,11 @@ class GraphError(Exception):
     def hint(self):
         return None
 
+    def explain(self, note):
+        """Add our words to the message (what was tried, what to do), keeping the status, the code and the ids."""
+        self.message = '%s (%s)' % ((self.message or '').rstrip('.'), note)
+        self.args = (self._describe(),)
+
     def to_result(self):
         """The error as returned in a failed task's ``error`` key."""
         return dict(status=self.status, code=self.code, message=self.message, method=self.method, path=self.path,

@@ -23,6 +23,13 @@ import time
 REPLICATION_PACE = (0.5, 2.0)
 STATE_PACE = (1.0, 10.0)
 
+# How long to look for what a write answered with an error (or no answer) may have made, before concluding that Graph
+# did not process it and sending it again. A new object is left out of lists for a while (docs/graph-behaviour.md §3.6);
+# this window is not what prevents duplicates: if an object shows up later, the create that followed finds it once its
+# own object is listed, and keeps one (``_converge.keep_one``). A window that is too short costs a create and a delete;
+# a long one stalls every run that meets a 503 (issue 9, defect 4: 308 s against 8 s).
+CONFIRM_WINDOW = 15.0
+
 
 class PollOutcome:
     """How polling ended: ``reached``, or ``failure`` (a message), or neither (timed out); ``last`` is the last value."""
@@ -52,3 +59,9 @@ def poll(read, judge, timeout, sleep=time.sleep, monotonic=time.monotonic, first
         sleep(min(delay, remaining))
         delay = min(delay * 2, max_delay)
         value = read()
+
+
+def look_for(read, window=CONFIRM_WINDOW, sleep=time.sleep, monotonic=time.monotonic):
+    """``read()`` at the replication pace until it returns something, for at most ``window`` seconds; the last value,
+    falsy when nothing was found."""
+    return poll(read, lambda value: (bool(value), None), window, sleep, monotonic).last

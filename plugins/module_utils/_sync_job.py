@@ -24,7 +24,7 @@ import time
 from ansible_collections.entra.provisioning.plugins.module_utils._converge import RESOLVE_SECONDS, Copies, Kept, keep_one, resolved, smallest_id
 from ansible_collections.entra.provisioning.plugins.module_utils._convert import NEVER, job_to_result
 from ansible_collections.entra.provisioning.plugins.module_utils._graph_errors import GraphError, GraphNotFound
-from ansible_collections.entra.provisioning.plugins.module_utils._polling import STATE_PACE, poll
+from ansible_collections.entra.provisioning.plugins.module_utils._polling import CONFIRM_WINDOW, STATE_PACE, look_for, poll
 from ansible_collections.entra.provisioning.plugins.module_utils._task import TaskFailure, module_spec
 from ansible_collections.entra.provisioning.plugins.module_utils._validate import (
     check_identity,
@@ -625,9 +625,12 @@ def _act_once(client, desired, jobs_path, job, action):
     if action == 'validate_credentials':
         validate_saved_credentials(client, path, job)
     elif action == 'start':
-        client.write('POST', path + '/start')
+        # Never sent to a running job (docs/graph-behaviour.md §3.3): after an unknown outcome, sent again only to a
+        # job that a re-read shows not running.
+        client.write_confirmed('POST', path + '/start', lambda: _job_if(client, path, is_running))
     elif action == 'pause':
-        client.write('POST', path + '/pause')
+        client.write_confirmed('POST', path + '/pause',
+                               lambda: _job_if(client, path, lambda job: (job.get('schedule') or {}).get('state') != 'Active'))
     elif action == 'restart':
         criteria = dict(resetScope=desired.restart_scope) if desired.restart_scope else {}
         client.write('POST', path + '/restart', body=dict(criteria=criteria))
@@ -640,25 +643,32 @@ def _act_once(client, desired, jobs_path, job, action):
     return job
 
 
+def _job_if(client, path, condition):
+    """The job at ``path`` when ``condition(job)`` holds, else None: how a re-read tells whether a command took effect."""
+    job = client.get(path)
+    return job if condition(job) else None
+
+
 def create_job(client, desired, jobs_path, warn):
     """POST the job; returns ``(job, adopted)``: ``adopted`` is None when the job is the one this run created, else the
     ``_converge.Kept`` of the job adopted instead (another run's).
 
-    After a timeout or 5xx, look again before anything else (a POST is never repeated blindly). After a successful POST,
-    ``keep_one_job`` makes sure that one job of the template remains when other runs created one at the same moment.
+    After a timeout or 5xx, look again before anything else (a POST is never repeated blindly): the jobs are listed for
+    ``CONFIRM_WINDOW`` seconds (a new job is unlisted for a while, docs/graph-behaviour.md §3.6); a job of the template
+    found then is adopted; none found, the POST is sent again within the client's retry budget. After a successful
+    POST, ``keep_one_job`` makes sure that one job of the template remains when other runs created one at the same
+    moment, or when the failed POST made one after all that showed up late.
     """
     body = dict(templateId=desired.template_id)
     if desired.settings:
         body['synchronizationJobSettings'] = [dict(name=name, value=value) for name, value in sorted(desired.settings.items())]
     sent_at = time.monotonic()
-    try:
-        created = client.write('POST', jobs_path, body=body)
-    except GraphError as error:
-        if error.status is not None and error.status < 500:
-            raise
-        existing = find_job(client.list_all(jobs_path), desired.template_id)
-        if existing is None:
-            raise
+
+    def listed():
+        return look_for(lambda: find_job(client.list_all(jobs_path), desired.template_id), CONFIRM_WINDOW)
+
+    created, existing = client.write_confirmed('POST', jobs_path, listed, body=body)
+    if existing is not None:
         # Whether this job is ours or another run's is unknown: it is adopted, and the rest planned from it.
         existing = client.get_eventually(job_path(jobs_path, existing['id']), within=REPLICATION_TIMEOUT)
         return existing, Kept(existing, True, others_act_by=time.monotonic() + CREATOR_GRACE)
@@ -710,7 +720,8 @@ def await_other_run(client, desired, jobs_path, job, until, sleep=time.sleep, mo
 
 def validate_saved_credentials(client, path, job):
     try:
-        client.write('POST', path + '/validateCredentials', body=dict(useSavedCredentials=True, credentials=[]))
+        # It changes nothing (docs/graph-behaviour.md §3.7): safe to send again after a lost answer or a 503.
+        client.write('POST', path + '/validateCredentials', body=dict(useSavedCredentials=True, credentials=[]), repeatable=True)
     except GraphError as error:
         # 401/403 are about the caller's permissions, 404/429/5xx about the call: only a refusal of the credentials
         # themselves (400 CredentialValidationUnavailable and the like, docs/graph-behaviour.md §3.7) is the answer asked for.
