@@ -175,8 +175,9 @@ def test_absent_deletes_the_application_and_its_service_principal(run_playbook, 
 
 
 def test_an_application_still_replicating_from_an_interrupted_run_is_kept_not_duplicated(run_playbook, fresh_emulator, directory):
-    # An interrupted run instantiated the application; it is not listed yet when the module looks (replication).
-    fresh_emulator.set_faults({'replication_delay_seconds': 4})
+    # An interrupted run instantiated the application; it is not listed yet when the module looks (replication). The
+    # delay must outlast ansible-playbook's start-up on a loaded machine, or the module adopts it without a create.
+    fresh_emulator.set_faults({'replication_delay_seconds': 12})
     earlier = directory.instantiate(NAME)['application']['id']
     fresh_emulator.clear_log()
     run = run_playbook(playbook())
