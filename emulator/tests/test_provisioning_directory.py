@@ -91,6 +91,9 @@ def test_users_groups_and_assignments_read_like_graph(graph):
     assert len(first.body["value"]) == 4 and "@odata.nextLink" in first.body
     group = graph.control("POST", "/directory/groups", {"displayName": "Pilot", "members": [user_id]}).body
     assert graph.get("/groups/%s/members" % group["id"], roles=("GroupMember.Read.All",)).body["value"][0]["@odata.type"] == "#microsoft.graph.user"
+    # $select keeps the derived type's annotation, so that a client can tell users from groups.
+    selected = graph.get("/groups/%s/members?$select=id" % group["id"], roles=("GroupMember.Read.All",)).body["value"][0]
+    assert selected == {"@odata.type": "#microsoft.graph.user", "id": user_id}
     assignment = assign(graph, sp_id, group["id"])
     listed = graph.get("/servicePrincipals/%s/appRoleAssignedTo" % sp_id, roles=("Application.Read.All",)).body["value"]
     assert listed == [assignment]

@@ -39,6 +39,7 @@ import os
 
 from ansible_collections.entra.provisioning.plugins.module_utils._convert import to_snake
 from ansible_collections.entra.provisioning.plugins.module_utils._graph_errors import GraphError, GraphNotFound
+from ansible_collections.entra.provisioning.plugins.module_utils._scoping import filter_attributes, scope_impact
 from ansible_collections.entra.provisioning.plugins.module_utils._sync_job import (
     JOB_ADDRESS_OPTIONS,
     JobAddress,
@@ -47,6 +48,7 @@ from ansible_collections.entra.provisioning.plugins.module_utils._sync_job impor
     read_job,
 )
 from ansible_collections.entra.provisioning.plugins.module_utils._task import TaskFailure, module_spec
+from ansible_collections.entra.provisioning.plugins.module_utils._validate import graph_path
 
 # objectMapping.flowTypes (objectFlowTypes flags, https://learn.microsoft.com/graph/api/resources/synchronization-objectmapping).
 OBJECT_FLOW_TYPES = ('Add', 'Update', 'Delete')
@@ -102,6 +104,7 @@ MODULE_SPEC = module_spec(
         restore_from=dict(type='path'),
         state=dict(type='str', default='present', choices=['present', 'reset']),
         include_schema=dict(type='bool', default=False),
+        max_leaving=dict(type='int', default=0),
     ),
     mutually_exclusive=[('service_principal_id', 'application_id')],
     # template_id or job_id is required too, except in check mode for a service principal not created yet (JobAddress).
@@ -419,6 +422,12 @@ class DesiredSchema:
         self.backup = bool(params.get('backup'))
         self.backup_options = params.get('backup_options') or {}
         self.restore_from = params.get('restore_from')
+        self.max_leaving = params.get('max_leaving')
+        if self.max_leaving is None:
+            self.max_leaving = 0
+        if self.max_leaving < 0:
+            raise TaskFailure('max_leaving: %d is negative; give how many objects a scoping change may take out of scope '
+                              '(0, the default, allows none).' % self.max_leaving)
         items = params.get('object_mappings')
         if self.state == 'reset' and (items is not None or self.restore_from):
             raise TaskFailure('state=reset deletes the customised schema so that the job returns to its template\'s default; '
@@ -832,6 +841,157 @@ def parse_failure(response):
     return text or None
 
 
+# --- scoping impact ---------------------------------------------------------------------------------------------------
+#
+# A scoping change triggers a full synchronization and deprovisions what falls out of scope
+# (https://learn.microsoft.com/entra/identity/app-provisioning/how-provisioning-works#incremental-cycles). Before such a
+# write the module reads the population the job provisions and evaluates the old and the new filter locally (_scoping).
+# The population, as the provisioning service sees it:
+# - "Sync only assigned users and groups" (the default): users and groups assigned to the application
+#   (https://learn.microsoft.com/graph/api/serviceprincipal-list-approleassignedto), and the direct members of assigned
+#   groups; nested groups are not expanded ("Group-based assignment doesn't support nested groups",
+#   https://learn.microsoft.com/entra/identity/app-provisioning/how-provisioning-works#assignment-based-scoping);
+# - "Sync all users and groups": every user and group of the tenant; the portal stores the choice as the SyncAll
+#   secret (https://learn.microsoft.com/graph/api/resources/synchronization-secretkeystringvaluepair).
+
+# Source attributes of the schema whose Graph property has another name or shape.
+_USER_ATTRIBUTE_PROPERTIES = dict([('objectid', 'id'), ('issoftdeleted', 'accountEnabled')] + [
+    ('extensionattribute%d' % number, 'onPremisesExtensionAttributes') for number in range(1, 16)])
+_POPULATIONS = dict(user=('/users', ('id', 'displayName', 'userPrincipalName')), group=('/groups', ('id', 'displayName')))
+
+
+def scoping_changes(plan):
+    """``[(object mapping label, source object, before groups, after groups)]`` of the plan's scoping changes."""
+    rule = plan.schema['synchronizationRules'][plan.rule_index]
+    sources = dict(('%s -> %s' % (item.get('sourceObjectName'), item.get('targetObjectName')), item.get('sourceObjectName'))
+                   for item in rule.get('objectMappings') or [])
+    return [(change['object_mapping'], sources.get(change['object_mapping']), change['before'] or [], change['after'] or [])
+            for change in plan.changes if change['kind'] == 'scoping']
+
+
+def graph_properties(object_type, attributes):
+    """The ``$select`` for an object type and the schema attributes the clauses test."""
+    properties = list(_POPULATIONS[object_type][1])
+    for name in attributes:
+        prop = _USER_ATTRIBUTE_PROPERTIES.get(name.lower(), name) if object_type == 'user' else \
+            ('id' if name.lower() == 'objectid' else name)
+        if prop.lower() not in [item.lower() for item in properties]:
+            properties.append(prop)
+    return properties
+
+
+def source_view(object_type, graph_object, attributes):
+    """``(name, {schema attribute: value})`` of a Graph user or group, for the scoping evaluator."""
+    lowered = dict((key.lower(), value) for key, value in graph_object.items() if not key.startswith('@'))
+    values = {}
+    for name in attributes:
+        key = name.lower()
+        if key == 'objectid':
+            values[name] = graph_object.get('id')
+        elif object_type == 'user' and key == 'issoftdeleted':
+            enabled = lowered.get('accountenabled')
+            values[name] = None if enabled is None else ('False' if enabled else 'True')
+        elif object_type == 'user' and key.startswith('extensionattribute') and key in _USER_ATTRIBUTE_PROPERTIES:
+            values[name] = dict((k.lower(), v) for k, v in (lowered.get('onpremisesextensionattributes') or {}).items()).get(key)
+        else:
+            values[name] = lowered.get(key)
+    label = graph_object.get('userPrincipalName') or graph_object.get('displayName') or graph_object.get('id')
+    return label, values
+
+
+def check_max_leaving(result, max_leaving):
+    """Fail, before any write, when the change takes more objects out of scope than ``max_leaving``."""
+    leaving = sum(entry['leaving'] for entry in result['impact'] if entry.get('leaving'))
+    if leaving <= max_leaving:
+        return
+    parts = ['%s: %d of %d (%s%s)' % (entry['object_mapping'], entry['leaving'], entry['in_scope_before'],
+                                      ', '.join(entry['leaving_sample']), ', ...' if entry['leaving'] > len(entry['leaving_sample']) else '')
+             for entry in result['impact'] if entry.get('leaving')]
+    raise TaskFailure('the scoping change takes %d objects out of scope, more than max_leaving (%d): %s. They would be '
+                      'deprovisioned in the target by the full synchronization that follows. Nothing was written. If '
+                      'this is intended, set max_leaving to %d or more.' % (leaving, max_leaving, '; '.join(parts), leaving),
+                      changed=False, changes=result['changes'], impact=result['impact'])
+
+
+def preview_scoping(task, client, address, path, plan):
+    """``impact``: per object mapping whose scoping filter changes, the objects in scope before and after, entering and
+    leaving. Reads only."""
+    changes = scoping_changes(plan)
+    sp_path = service_principal_path(client, address)
+    secrets = dict((pair.get('key'), pair.get('value')) for pair in (client.get(sp_path + '/synchronization/secrets') or {}).get('value') or []
+                   if isinstance(pair, dict))
+    sync_all = str(secrets.get('SyncAll') or '').strip().lower() == 'true'
+    skip_deletions = str(secrets.get('SkipOutOfScopeDeletions') or '').strip().lower() == 'true'
+    wanted = {}
+    for label, source_object, before, after in changes:
+        object_type = (source_object or '').lower()
+        if object_type in _POPULATIONS:
+            wanted.setdefault(object_type, []).extend([before, after])
+    populations = read_population(client, sp_path, sync_all,
+                                  dict((kind, filter_attributes(*filters)) for kind, filters in wanted.items()))
+    impact = []
+    for label, source_object, before, after in changes:
+        object_type = (source_object or '').lower()
+        entry = dict(object_mapping=label, source_object=source_object, population='all' if sync_all else 'assigned',
+                     skip_out_of_scope_deletions=skip_deletions)
+        if object_type not in populations:
+            task.warn('object mapping %s: the scoping impact of objects of type %s is not previewed (only User and Group '
+                      'of Microsoft Entra ID are); max_leaving does not apply to it.' % (label, source_object))
+            entry.update(entitled=None, in_scope_before=None, in_scope_after=None, entering=None, leaving=None,
+                         entering_sample=[], leaving_sample=[])
+        else:
+            names = filter_attributes(before, after)
+            objects = [source_view(object_type, item, names) for item in populations[object_type]]
+            try:
+                entry.update(scope_impact(before, after, objects))
+            except ValueError as error:
+                raise TaskFailure('object mapping %s scoping_filter: %s; fix the clause (a regular expression in the syntax '
+                                  'of .NET, which the provisioning service runs).' % (label, error))
+        impact.append(entry)
+    return impact
+
+
+def service_principal_path(client, address):
+    """The service principal of the job: assignments and secrets hang off it, also when the task names the application."""
+    if address.parent_option == 'service_principal_id':
+        return address.parent_path
+    app_id = (client.get(address.parent_path, params={'$select': 'appId'}) or {}).get('appId')
+    found = client.get(graph_path("/servicePrincipals(appId='%s')", app_id), params={'$select': 'id'})
+    return graph_path('/servicePrincipals/%s', found['id'])
+
+
+def read_population(client, sp_path, sync_all, attributes):
+    """``{'user': [Graph user], 'group': [Graph group]}`` entitled to provisioning, for the object types of
+    ``attributes`` (``{object type: [schema attribute names]}``), each with the properties those attributes need."""
+    selects = dict((kind, ','.join(graph_properties(kind, names))) for kind, names in attributes.items())
+    if sync_all:
+        return dict((kind, client.list_all(_POPULATIONS[kind][0], params={'$select': select})) for kind, select in selects.items())
+    assigned = client.list_all(sp_path + '/appRoleAssignedTo', params={'$select': 'principalId,principalType'})
+    user_ids = set(item['principalId'] for item in assigned if item.get('principalType') == 'User')
+    group_ids = sorted(set(item['principalId'] for item in assigned if item.get('principalType') == 'Group'))
+    result = {}
+    if 'user' in selects:
+        for group_id in group_ids:
+            for member in client.list_all(graph_path('/groups/%s/members', group_id), params={'$select': 'id'}):
+                if (member.get('@odata.type') or '#microsoft.graph.user') == '#microsoft.graph.user':
+                    user_ids.add(member['id'])
+        result['user'] = _batch_read(client, '/users/%s', sorted(user_ids), selects['user'])
+    if 'group' in selects:
+        result['group'] = _batch_read(client, '/groups/%s', group_ids, selects['group'])
+    return result
+
+
+def _batch_read(client, template, ids, select):
+    """Each object by id through $batch (20 per request); objects deleted since they were listed are left out."""
+    found = []
+    for dummy, answer in client.iter_batch_get('%s?$select=%s' % (graph_path(template, object_id), select) for object_id in ids):
+        if answer.ok:
+            found.append(answer.body)
+        elif answer.status != 404:
+            raise answer.error
+    return sorted(found, key=lambda item: item.get('id') or '')
+
+
 # --- acting ---------------------------------------------------------------------------------------------------------
 
 def run_synchronization_schema(task):
@@ -841,7 +1001,7 @@ def run_synchronization_schema(task):
     if address.planned_parent:
         # Check mode for a service principal not created yet (service_principal_id null, as synchronization_job
         # accepts it): the options are checked as a real run would, and nothing is read.
-        return dict(changed=False, changes=[], object_mappings=[], backup_file=None)
+        return dict(changed=False, changes=[], object_mappings=[], backup_file=None, impact=[])
     client = task.client()
 
     job = read_job(client, address, address.jobs_path, task.warn)
@@ -859,7 +1019,7 @@ def run_synchronization_schema(task):
     elif restore is not None:
         result = restore_schema(task, client, path, current, restore, desired)
     else:
-        result = apply_object_mappings(task, client, path, current, desired)
+        result = apply_object_mappings(task, client, address, path, current, desired)
     if desired.include_schema:
         result['schema'] = to_snake(result.pop('_schema'))
     else:
@@ -867,18 +1027,21 @@ def run_synchronization_schema(task):
     return result
 
 
-def apply_object_mappings(task, client, path, current, desired):
+def apply_object_mappings(task, client, address, path, current, desired):
     plan = plan_schema(current, desired)
     # A test's answer carries the parsed tree too: an expression with tests is not parsed a second time.
     trees = run_expression_tests(client, path, plan.tests)
     trees.update(parse_expressions(client, path, [item for item in plan.expressions if canonical_expression(item[2]) not in trees]))
     plan = plan_schema(current, desired, trees)
     result = dict(changed=plan.changed, changes=plan.changes, backup_file=None,
-                  diff=schema_diff(plan.changes))
+                  diff=schema_diff(plan.changes), impact=[])
     for warning in plan.warnings:
         task.warn(warning)
     if plan.changed:
         _warn_about_write(task, plan)
+    if plan.scoping_changed:
+        result['impact'] = preview_scoping(task, client, address, path, plan)
+        check_max_leaving(result, desired.max_leaving)
     if not plan.changed or task.check_mode:
         result.update(object_mappings=plan.managed(desired), _schema=plan.schema)
         return result
@@ -1073,7 +1236,7 @@ def reset_schema(task, client, address, job, path, current, desired):
 def _replace_whole(task, client, path, current, desired, same, predicted, diff, write, warning):
     """Restore and reset replace the whole schema: nothing when it is the same already; else warn, back up, check that
     nobody changed it since it was read (any change would be lost), write, read back."""
-    result = dict(changed=not same, changes=[], backup_file=None, object_mappings=[], diff=diff)
+    result = dict(changed=not same, changes=[], backup_file=None, object_mappings=[], diff=diff, impact=[])
     if same:
         result['_schema'] = current
         return result

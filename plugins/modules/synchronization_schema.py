@@ -243,10 +243,25 @@ options:
       - Return the whole schema (as read back after a write, or predicted in check mode) in RV(schema).
     type: bool
     default: false
+  max_leaving:
+    description:
+      - How many objects a scoping-filter change may take out of scope. Before writing a changed
+        O(object_mappings[].scoping_filter), the module reads the population the job provisions and evaluates the old
+        and the new filter (see RV(impact)). When more objects would leave the scope than O(max_leaving), in all object
+        mappings together, the task fails before any write, also in check mode, listing a sample of them.
+      - The default V(0) refuses any change that takes an object out of scope; raise it for an intended change.
+    type: int
+    default: 0
 notes:
   - Every schema write restarts the provisioning service, and the next cycle is an initial cycle. A change of a scoping
     filter is followed by a full synchronization, which deprovisions the objects now out of scope unless
     C(SkipOutOfScopeDeletions) is set. The module warns about both.
+  - 'Scoping impact preview: the population is what the job provisions - with C(Sync only assigned users and groups)
+    (the default), the users and groups assigned to the application and the direct members of assigned groups (nested
+    groups are not expanded, as the provisioning service does not expand them); with C(Sync all users and groups) (the
+    C(SyncAll) secret V(true)), every user and group of the tenant. Only the C(User) and C(Group) objects of Microsoft
+    Entra ID are previewed. The preview needs C(Application.Read.All) (assignments), C(User.Read.All) and
+    C(GroupMember.Read.All) (or C(Directory.Read.All)). Nothing is read when the task changes no scoping filter.'
   - Expressions are checked by Graph, not by the module; the module only compares them without meaningless whitespace.
   - 'Permissions: C(Synchronization.ReadWrite.All), or C(Application.ReadWrite.OwnedBy) when the caller owns the
     service principal; C(parseExpression) needs them too.'
@@ -291,6 +306,21 @@ EXAMPLES = r'''
           - - attribute: department
               operator: EQUALS
               values: [Support]
+
+- name: Narrow the scope to Sales, allowing up to 50 users to leave it (the task fails before writing otherwise)
+  entra.provisioning.synchronization_schema:
+    service_principal_id: 5f0f4f2c-6a3e-4d0b-9a61-7b1e0c2d3e4f
+    template_id: scim
+    max_leaving: 50
+    object_mappings:
+      - source_object: User
+        target_object: urn:ietf:params:scim:schemas:extension:enterprise:2.0:User
+        scoping_filter:
+          - - attribute: department
+              operator: EQUALS
+              values: [Sales]
+  register: narrowed
+  # narrowed.impact[0].leaving, .leaving_sample: who is deprovisioned by the full synchronization that follows
 
 - name: Preview the changes (parses and tests, writes nothing)
   entra.provisioning.synchronization_schema:
@@ -401,6 +431,65 @@ schema:
   description: The whole schema, with snake_case keys.
   returned: when O(include_schema=true)
   type: dict
+impact:
+  description:
+    - The scoping impact preview, one entry per object mapping whose scoping filter the task changes (or would change,
+      in check mode); empty when no scoping filter changes. Computed before the write, from the population read and
+      both filters evaluated locally with the rules of the scoping-filter guide. Also returned when O(max_leaving)
+      refuses the change.
+  returned: always
+  type: list
+  elements: dict
+  contains:
+    object_mapping:
+      description: The object mapping, as C(<source object> -> <target object>).
+      type: str
+    source_object:
+      description: The source object, V(User) or V(Group).
+      type: str
+    population:
+      description: V(assigned) (users and groups assigned to the application, and members of assigned groups) or V(all)
+        (the C(SyncAll) secret is V(true)).
+      type: str
+    skip_out_of_scope_deletions:
+      description: Whether the C(SkipOutOfScopeDeletions) secret is V(true), in which case objects leaving the scope are
+        not deprovisioned in the target.
+      type: bool
+    entitled:
+      description: How many objects of the population were evaluated; null when the source object is not previewed.
+      type: int
+    in_scope_before:
+      description: How many of them the current filter keeps in scope.
+      type: int
+    in_scope_after:
+      description: How many of them the new filter keeps in scope.
+      type: int
+    entering:
+      description: How many objects the change brings into scope (provisioned by the full synchronization that follows).
+      type: int
+    leaving:
+      description: How many objects the change takes out of scope (deprovisioned, unless C(SkipOutOfScopeDeletions)).
+      type: int
+    entering_sample:
+      description: Up to ten of the objects entering, by user principal name (users) or display name (groups), sorted.
+      type: list
+      elements: str
+    leaving_sample:
+      description: Up to ten of the objects leaving.
+      type: list
+      elements: str
+  sample:
+    - object_mapping: User -> urn:ietf:params:scim:schemas:extension:enterprise:2.0:User
+      source_object: User
+      population: assigned
+      skip_out_of_scope_deletions: false
+      entitled: 120
+      in_scope_before: 120
+      in_scope_after: 37
+      entering: 0
+      leaving: 83
+      entering_sample: []
+      leaving_sample: [adele@contoso.com, alex@contoso.com]
 test:
   description: The expression test that failed, with C(object_mapping), C(target), C(input), C(expected) and C(actual).
   returned: when a test fails

@@ -171,7 +171,12 @@ def parse_select(query, known_properties, type_name):
 def project(obj, selected):
     if selected is None:
         return obj
-    return {name: obj.get(name) for name in selected}
+    projected = {name: obj.get(name) for name in selected}
+    if "@odata.type" in obj:
+        # A collection of a base type (directoryObject) annotates each derived member with its type also under
+        # $select, so that clients can tell users from groups (https://learn.microsoft.com/graph/api/group-list-members).
+        projected = dict({"@odata.type": obj["@odata.type"]}, **projected)
+    return projected
 
 
 def check_count(request):

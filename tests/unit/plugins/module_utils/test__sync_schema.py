@@ -14,17 +14,21 @@ import pytest
 from ansible_collections.entra.provisioning.plugins.module_utils._sync_schema import (
     DesiredSchema,
     canonical_expression,
+    check_max_leaving,
     expected_values,
+    graph_properties,
     managed_view,
     parse_failure,
     plan_schema,
     put_body,
     render_source,
     schema_diff,
+    scoping_changes,
     select_rule,
     source_from_expression,
     source_to_graph,
     source_to_option,
+    source_view,
     syntax_position,
     test_input_object as make_test_input,
 )
@@ -356,3 +360,56 @@ def test_expression_test_helpers():
                                                 {'message': 'Expected )', 'target': 'position 9'}]}}) == \
         'ExpressionParsingFailed: Unknown function (at Frob; Expected ) (at position 9))'
     assert parse_failure({'error': None}) is None
+
+
+# --- scoping impact (pure parts) ----------------------------------------------------------------------------------------
+
+def test_scoping_changes_name_the_mapping_its_source_and_both_filters():
+    sales = [[dict(attribute='department', operator='EQUALS', values=['Sales'])]]
+    plan = plan_schema(SCHEMA, desired(dict(scoping_filter=sales)))
+    assert scoping_changes(plan) == [('User -> %s' % SCIM_USER, 'User', [], sales)]
+    again = plan_schema(plan.schema, desired(dict(scoping_filter=[])))
+    assert scoping_changes(again) == [('User -> %s' % SCIM_USER, 'User', sales, [])]
+    attribute_only = plan_schema(SCHEMA, desired(dict(attribute_mappings=[dict(target='title', state='absent')])))
+    assert scoping_changes(attribute_only) == [] and not attribute_only.scoping_changed
+
+
+def test_graph_properties_map_schema_attributes_to_graph():
+    assert graph_properties('user', ['department', 'IsSoftDeleted', 'objectId', 'extensionAttribute3', 'Department']) == \
+        ['id', 'displayName', 'userPrincipalName', 'department', 'accountEnabled', 'onPremisesExtensionAttributes']
+    assert graph_properties('group', ['objectId', 'mailNickname']) == ['id', 'displayName', 'mailNickname']
+
+
+def test_source_view_reads_graph_objects_as_the_schema_names_attributes():
+    user = {'@odata.type': '#microsoft.graph.user', 'id': 'u1', 'userPrincipalName': 'ann@contoso.test', 'displayName': 'Ann',
+            'Department': 'Sales', 'accountEnabled': False, 'onPremisesExtensionAttributes': {'extensionAttribute3': 'x'}}
+    assert source_view('user', user, ['department', 'IsSoftDeleted', 'objectId', 'extensionAttribute3', 'jobTitle']) == (
+        'ann@contoso.test', {'department': 'Sales', 'IsSoftDeleted': 'True', 'objectId': 'u1', 'extensionAttribute3': 'x',
+                             'jobTitle': None})
+    assert source_view('user', dict(user, accountEnabled=True), ['IsSoftDeleted'])[1] == {'IsSoftDeleted': 'False'}
+    assert source_view('group', {'id': 'g1', 'displayName': 'Pilot'}, ['objectId']) == ('Pilot', {'objectId': 'g1'})
+
+
+def _impact(leaving, before=10):
+    return dict(object_mapping='User -> x', leaving=leaving, in_scope_before=before,
+                leaving_sample=['u%d' % n for n in range(min(leaving, 10))])
+
+
+def test_max_leaving_refuses_more_leaving_objects_than_allowed():
+    result = dict(changes=['c'], impact=[_impact(2), _impact(1)])
+    check_max_leaving(result, 3)
+    with pytest.raises(TaskFailure) as refused:
+        check_max_leaving(result, 2)
+    assert 'takes 3 objects out of scope, more than max_leaving (2)' in refused.value.msg
+    assert 'set max_leaving to 3' in refused.value.msg and 'u0, u1' in refused.value.msg
+    assert refused.value.result['impact'] == result['impact'] and refused.value.result['changed'] is False
+    many = dict(changes=[], impact=[_impact(12, before=20)])
+    with pytest.raises(TaskFailure, match=r'12 of 20 \(u0, .*u9, \.\.\.\)'):
+        check_max_leaving(many, 0)
+    check_max_leaving(dict(changes=[], impact=[dict(object_mapping='x', leaving=None)]), 0)  # not previewed
+
+
+def test_max_leaving_must_not_be_negative():
+    with pytest.raises(TaskFailure, match='max_leaving: -1 is negative'):
+        desired(dict(scoping_filter=[]), max_leaving=-1)
+    assert desired(dict(scoping_filter=[])).max_leaving == 0
