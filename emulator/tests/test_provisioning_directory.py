@@ -322,3 +322,16 @@ def test_provision_on_demand_a_group_with_members(graph):
     assert len([item for item in value["modifiedProperties"] if item["displayName"] == "members"][0]["newValue"].split(",")) == 5
     too_many = dict(links, members=[{"objectId": member, "objectTypeName": "User"} for member in members])
     assert on_demand(graph, sp_id, job_id, {"objectId": group["id"], "objectTypeName": "Group", "links": too_many}).status == 400
+
+
+@pytest.mark.parametrize("value, is_true, is_false", [(True, True, False), (False, False, True), ("False", False, True), (None, False, False)])
+def test_is_true_and_is_false_clauses_need_that_boolean(value, is_true, is_false):
+    # "IS FALSE: the clause returns true if the evaluated attribute contains a Boolean value of false" (scoping
+    # filters page): an empty attribute is neither, so a filter on IS FALSE leaves it out of scope.
+    from entra_graph_emulator.synchronization.provisioning import scope_result  # pylint: disable=import-outside-toplevel
+
+    def in_scope(operator):
+        clause = {"sourceOperandName": "accountEnabled", "operatorName": operator, "targetOperand": {"values": []}}
+        return scope_result({"groups": [{"name": "g", "clauses": [clause]}]}, {"accountEnabled": value})[0]
+
+    assert (in_scope("IS TRUE"), in_scope("IS FALSE")) == (is_true, is_false)

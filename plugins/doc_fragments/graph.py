@@ -7,7 +7,10 @@ __metaclass__ = type
 
 
 class ModuleDocFragment(object):
-    # The connection and authentication options every module accepts (module_utils/_graph_options.py).
+    # The connection and authentication options every module and plugin accepts (module_utils/_graph_options.py).
+    # Plugins (the inventory plugin) also extend entra.provisioning.graph.environment: the env: entries Ansible's
+    # plugin configuration reads. Modules read the same variables through the argument spec's env_fallback, and
+    # module documentation cannot carry env: (ansible-test validate-modules).
     DOCUMENTATION = r'''
 options:
   tenant_id:
@@ -138,9 +141,51 @@ requirements:
   - msal >= 1.31.0
   - requests >= 2.28.0
 notes:
-  - The logic of this module runs on the Ansible controller (it is an action plugin); nothing is executed on the
-    managed host, so C(hosts) and C(delegate_to) do not matter. Install C(msal) and C(requests) in the controller's
-    Python environment.
+  - The logic runs on the Ansible controller (the modules are action plugins); nothing is executed on a managed host,
+    so C(hosts) and C(delegate_to) do not matter. Install C(msal) and C(requests) in the controller's Python
+    environment (under AWX or Automation Platform, in the execution environment).
+'''
+
+    # One entry per option of _graph_options.GRAPH_ARGUMENT_SPEC that has an env_fallback, with the same variable
+    # (tests/unit/plugins/module_utils/test__graph_options_environment.py checks that they agree).
+    ENVIRONMENT = r'''
+options:
+  tenant_id:
+    env:
+      - name: AZURE_TENANT_ID
+  client_id:
+    env:
+      - name: AZURE_CLIENT_ID
+  client_secret:
+    env:
+      - name: AZURE_CLIENT_SECRET
+  client_certificate_path:
+    env:
+      - name: AZURE_CLIENT_CERTIFICATE_PATH
+  client_certificate_password:
+    env:
+      - name: AZURE_CLIENT_CERTIFICATE_PASSWORD
+  federated_token_file:
+    env:
+      - name: AZURE_FEDERATED_TOKEN_FILE
+  access_token:
+    env:
+      - name: ENTRA_ACCESS_TOKEN
+  cloud:
+    env:
+      - name: ENTRA_CLOUD
+  authority_host:
+    env:
+      - name: AZURE_AUTHORITY_HOST
+  graph_endpoint:
+    env:
+      - name: ENTRA_GRAPH_ENDPOINT
+  ca_path:
+    env:
+      - name: ENTRA_CA_PATH
+  token_cache_path:
+    env:
+      - name: ENTRA_TOKEN_CACHE_PATH
 '''
 
     ACTION_GROUP = r'''

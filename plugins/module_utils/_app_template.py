@@ -19,7 +19,15 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import re
+import time
 
+from ansible_collections.entra.provisioning.plugins.module_utils._converge import (
+    RESOLVE_SECONDS,
+    Copies,
+    keep_one,
+    oldest_then_smallest_id,
+    resolved,
+)
 from ansible_collections.entra.provisioning.plugins.module_utils._graph_errors import (
     GraphAuthError,
     GraphError,
@@ -333,31 +341,21 @@ def failure_after_write(error, actions, application):
     return TaskFailure(str(error), error=error.to_result(), **made)
 
 
-def keep_one_application(client, task, created, template_id, display_name, timeout):
-    """After instantiate: once the new application is listed, make sure it is the only one with its template and name.
+def keep_one_application(client, created, template_id, display_name, timeout, sent_at, warn):
+    """After instantiate: one application of the template with that name (``_converge.keep_one``), the oldest.
 
-    An application created moments ago is not listed yet (docs/graph-behaviour.md §3.6). So a run killed right after its
-    instantiate and run again at once finds nothing and instantiates again. The second run then sees both once its own
-    application is listed; it deletes the one it has just created (never an older one) and adopts the earlier.
+    Several runs that instantiate at the same moment, or a run started again at once after a run killed right after its
+    instantiate (an application created moments ago is not listed yet, docs/graph-behaviour.md §3.6), each create one.
+    Every run keeps the one with the oldest ``createdDateTime`` (then the smallest id) and deletes the others with their
+    service principals.
     """
-    created_id = created.get('id')
+    copies = Copies('application', 'named %r from template %s' % (display_name, template_id),
+                    'the oldest createdDateTime, then the smallest id',
+                    'in the Microsoft Entra admin center under App registrations, or with DELETE /applications/%s')
 
-    def listed_with_ours():
-        found = find_applications(client, template_id, display_name)
-        return found if any(app.get('id') == created_id for app in found) else None
-
-    found = until_found(listed_with_ours, timeout)
-    others = [app for app in found or [] if app.get('id') != created_id]
-    if not others:
-        return created
-    if len(others) > 1:
-        single_application(found, template_id, display_name)  # fails, listing them all
-    earlier = others[0]
-    task.warn('An application named %r from template %s (%s) appeared while this run created %s: an earlier run was '
-              'interrupted right after creating it. Deleting %s, which this run created, and keeping %s.'
-              % (display_name, template_id, earlier.get('id'), created_id, created_id, earlier.get('id')))
-    client.write('DELETE', graph_path('/applications/%s', created_id))
-    return earlier
+    return keep_one(created, lambda: find_applications(client, template_id, display_name), oldest_then_smallest_id,
+                    lambda app_id: client.write('DELETE', graph_path('/applications/%s', app_id)), copies, sent_at, timeout,
+                    warn).kept
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -373,7 +371,10 @@ def run_application_from_template(task):
     timeout = params['wait_timeout']
 
     template_id, template = resolve_template(client, params)
-    current = single_application(find_applications(client, template_id, display_name), template_id, display_name)
+    # Several: runs that instantiated at the same moment may be deleting all but one (_converge).
+    found = resolved(lambda: find_applications(client, template_id, display_name),
+                     find_applications(client, template_id, display_name), min(timeout, RESOLVE_SECONDS))
+    current = single_application(found, template_id, display_name)
     actions = plan_application_actions(current, state)
 
     current_sp = None
@@ -407,9 +408,10 @@ def run_application_from_template(task):
                           default_synchronization_template_id=None)
             result['diff'] = dict(before=before, after=diff_view(predicted_app, predicted_sp))
             return result
+        sent_at = time.monotonic()
         application = instantiate(client, task, template_id, display_name, timeout)
         try:
-            application = keep_one_application(client, task, application, template_id, display_name, timeout)
+            application = keep_one_application(client, application, template_id, display_name, timeout, sent_at, task.warn)
             sp = wait_for_service_principal(client, application, timeout)
             templates = list_synchronization_templates(client, sp['id'], timeout, fresh=True)
         except (TaskFailure, GraphError) as error:

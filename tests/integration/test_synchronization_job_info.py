@@ -112,7 +112,7 @@ def test_a_job_carries_the_documented_shape_and_a_reason(run_playbook, emulator)
     jobs = dict((job['service_principal']['id'], job) for job in result['jobs'])
     healthy = jobs[healthy_sp]
     assert set(healthy) == {'id', 'template_id', 'schedule', 'status', 'synchronization_job_settings', 'service_principal',
-                            'health', 'health_reason'}
+                            'health', 'health_reason', 'health_advice'}
     assert healthy['id'].startswith(healthy['template_id'] + '.')
     assert set(healthy['service_principal']) == {'id', 'app_id', 'display_name'}
     for record in ('last_execution', 'last_successful_execution', 'last_successful_execution_with_exports'):

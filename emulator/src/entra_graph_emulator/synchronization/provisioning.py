@@ -155,7 +155,9 @@ def _clause_passes(clause, attributes):
         "EQUALS": lambda: wanted in texts,
         "NOT EQUALS": lambda: wanted not in texts,
         "IS TRUE": lambda: any(item.lower() == "true" for item in texts),
-        "IS FALSE": lambda: not any(item.lower() == "true" for item in texts),
+        # "IS FALSE: the clause returns true if the attribute holds the Boolean value false" [scoping filters]:
+        # an empty attribute is neither true nor false.
+        "IS FALSE": lambda: any(item.lower() == "false" for item in texts),
         "IS NULL": lambda: empty,
         "IS NOT NULL": lambda: not empty,
         "REGEX MATCH": lambda: any(re.search(wanted, item) for item in texts if item),

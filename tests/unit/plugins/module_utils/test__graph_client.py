@@ -231,7 +231,7 @@ def test_get_or_none_and_get_eventually():
     client, dummy, sleeps, dummy2 = make_client([FakeResponse(404), FakeResponse(404), FakeResponse(403), FakeResponse(200, {'id': 'sp'})])
     assert client.get_or_none('/servicePrincipals/x') is None
     assert client.get_eventually('/servicePrincipals/x', within=60) == {'id': 'sp'}
-    assert sleeps == [1.0, 2.0]
+    assert sleeps == [0.5, 1.0]  # the replication pace of _polling
 
 
 def test_get_eventually_gives_up_after_its_time():
