@@ -23,6 +23,7 @@ _PERMISSION_HINTS = (
     (re.compile(r'/synchronization/'), None, 'Synchronization.ReadWrite.All (or Application.ReadWrite.OwnedBy for apps it owns)'),
     (re.compile(r'^/auditLogs/provisioning'), 'GET', 'AuditLog.Read.All and Directory.Read.All'),
     (re.compile(r'^/users'), 'GET', 'User.Read.All (or Directory.Read.All)'),
+    (re.compile(r'^/groups'), 'GET', 'GroupMember.Read.All (or Group.Read.All, Directory.Read.All)'),
     (re.compile(r'^/(servicePrincipals|applications)'), 'GET', 'Application.Read.All'),
     (re.compile(r'^/(servicePrincipals|applications)'), None, 'Application.ReadWrite.All (or Application.ReadWrite.OwnedBy)'),
 )
