@@ -13,6 +13,9 @@ import sys
 
 import pytest
 
+from emulator_directory import Directory
+from role_scenario import CYCLE_SECONDS, ROLE_PLAYBOOK, SCIM_TOKEN
+
 TESTS_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 COLLECTION_ROOT = os.path.dirname(TESTS_DIR)
 CALLBACK_DIR = os.path.join(TESTS_DIR, 'integration', 'callback_plugins')
@@ -134,3 +137,24 @@ def token_cache_path(tmp_path_factory):
 @pytest.fixture
 def run_playbook(tmp_path, fresh_emulator, token_cache_path):
     return PlaybookRunner(str(tmp_path), fresh_emulator, token_cache_path)
+
+
+# The role scenario (role_scenario.py): a tenant with short provisioning cycles, and a runner of its playbook.
+@pytest.fixture
+def tenant(fresh_emulator):
+    # The emulator is shared by the session and not every test resets it: put the cycle length back for later tests.
+    before = fresh_emulator.control('PUT', '/settings', {})['cycle_seconds']
+    fresh_emulator.control('PUT', '/settings', {'cycle_seconds': CYCLE_SECONDS})
+    yield Directory(fresh_emulator)
+    fresh_emulator.control('PUT', '/settings', {'cycle_seconds': before})
+
+
+@pytest.fixture
+def provision(run_playbook, tenant):
+    """Runs ROLE_PLAYBOOK; ``tenant`` makes the emulator's cycles short, so waiting for the first one takes seconds."""
+    del tenant
+
+    def run(check=False, diff=False, verbosity=0, state='present', playbook=ROLE_PLAYBOOK):
+        return run_playbook(playbook, check=check, diff=diff, verbosity=verbosity, extra_vars=dict(state=state),
+                            env=dict(SCIM_TOKEN=SCIM_TOKEN))
+    return run

@@ -17,10 +17,8 @@ import subprocess
 import sys
 import time
 
-import test_role_application_provisioning as role_tests
+import role_scenario as role_tests
 from emulator_directory import Directory
-# The role tests' fixtures, used here by name.
-from test_role_application_provisioning import provision, tenant  # noqa: F401 pylint: disable=unused-import
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), 'campaign'))
 

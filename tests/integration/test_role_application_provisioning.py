@@ -19,57 +19,8 @@ import time
 
 import pytest
 
-from emulator_directory import Directory, graph_requests, graph_writes
-
-NAME = 'Contoso HR SCIM'
-SCIM_TOKEN = 'scim-bearer-5f0e2c7a-do-not-print'
-BASE_ADDRESS = 'https://scim.contoso.example/scim/v2'
-EXAMPLE = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))),
-                       'examples', 'provision_scim_app.yml')
-# A provisioning cycle of 3 emulated seconds, so that waiting for the first cycle takes seconds, not 40 minutes.
-CYCLE_SECONDS = 3
-
-ROLE_PLAYBOOK = '''
-- hosts: localhost
-  gather_facts: false
-  vars:
-    scim_token: "{{ lookup('ansible.builtin.env', 'SCIM_TOKEN') }}"
-  roles:
-    - role: entra.provisioning.application_provisioning
-      application_provisioning_state: "{{ state | default('present') }}"
-      application_provisioning_display_name: %(name)s
-      application_provisioning_secrets:
-        BaseAddress: %(base)s
-        SecretToken: "{{ scim_token }}"
-      application_provisioning_notification_email: provisioning-alerts@contoso.example
-      application_provisioning_wait_timeout: 120
-  post_tasks:
-    - name: Keep the result
-      ansible.builtin.debug:
-        var: application_provisioning_result
-''' % dict(name=NAME, base=BASE_ADDRESS)
-
-KEEP = 'Keep the result'
-
-
-@pytest.fixture
-def tenant(fresh_emulator):
-    # The emulator is shared by the session and not every test resets it: put the cycle length back for later tests.
-    before = fresh_emulator.control('PUT', '/settings', {})['cycle_seconds']
-    fresh_emulator.control('PUT', '/settings', {'cycle_seconds': CYCLE_SECONDS})
-    yield Directory(fresh_emulator)
-    fresh_emulator.control('PUT', '/settings', {'cycle_seconds': before})
-
-
-@pytest.fixture
-def provision(run_playbook, tenant):
-    """Runs ROLE_PLAYBOOK; ``tenant`` makes the emulator's cycles short, so waiting for the first one takes seconds."""
-    del tenant
-
-    def run(check=False, diff=False, verbosity=0, state='present', playbook=ROLE_PLAYBOOK):
-        return run_playbook(playbook, check=check, diff=diff, verbosity=verbosity, extra_vars=dict(state=state),
-                            env=dict(SCIM_TOKEN=SCIM_TOKEN))
-    return run
+from emulator_directory import graph_requests, graph_writes
+from role_scenario import EXAMPLE, KEEP, NAME, ROLE_PLAYBOOK, SCIM_TOKEN
 
 
 def role_result(run):
