@@ -72,6 +72,7 @@ def test_jobs_are_told_apart_by_service_principal_and_job():
     watch.update([entry('a', 'healthy', 'scim.1'), entry('a', 'healthy', 'scim.2')], AT)
     events = watch.update([entry('a', 'healthy', 'scim.1'), entry('a', 'stale', 'scim.2')], AT)
     assert [(event['job']['id'], event['type']) for event in events] == [('scim.2', 'stale')]
+    assert watch.update([entry('a', 'healthy', 'scim.1'), entry('a', 'stale', 'scim.2')], AT) == []
 
 
 def test_new_and_removed_jobs():
