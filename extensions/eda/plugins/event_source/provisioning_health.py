@@ -6,6 +6,12 @@
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
+import asyncio
+import datetime
+import logging
+import os
+import sys
+
 DOCUMENTATION = r'''
 ---
 short_description: Events when the health of an Entra provisioning (synchronization) job changes
@@ -74,12 +80,6 @@ EXAMPLES = r'''
         debug:
           msg: "{{ event.service_principal.display_name }}: {{ event.health_reason }}"
 '''
-
-import asyncio
-import datetime
-import logging
-import os
-import sys
 
 
 def _make_collection_importable():
