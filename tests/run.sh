@@ -1,7 +1,14 @@
 #!/usr/bin/env bash
-# The whole test suite, from a fresh machine: builds a venv from PyPI, copies the collection to the
-# ansible_collections/entra/provisioning layout ansible-test needs, and runs sanity (newest ansible-core too),
-# unit tests, linters and the integration tests against the bundled Graph emulator.
+# The whole test suite, from a fresh machine: builds its venvs from PyPI, copies the collection to the
+# ansible_collections/entra/provisioning layout ansible-test needs, and runs, on the ansible-core versions the
+# collection supports (meta/runtime.yml: 2.17 and later):
+#   - ruff, the docs site check, antsibull-changelog, antsibull-docs and ansible-lint (once);
+#   - ansible-test sanity on the oldest (2.17) and the newest (2.21) core, side by side;
+#   - the unit tests on every core (2.17, 2.18, 2.19, 2.20, 2.21);
+#   - the Graph emulator's own tests and the user's-CI example (once);
+#   - the integration tests (real ansible-playbook runs against the emulator) on the oldest and the newest core.
+# ansible-core 2.20 and later need Python 3.12 on the controller; 2.17 to 2.19 run on Python 3.11. A missing Python
+# fails the suite: nothing is skipped silently.
 #
 # Usage: bash tests/run.sh            (ENTRA_TEST_QUICK=1 skips the sanity runs)
 set -euo pipefail
@@ -9,20 +16,127 @@ set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 CACHE=${ENTRA_TEST_CACHE:-$ROOT/.cache}
 WORK=$(mktemp -d)
-trap 'rm -rf "$WORK"' EXIT
+TIMINGS_PRINTED=
+# On a failure too, the timings of the steps that ran are printed.
+trap '[ -n "$TIMINGS_PRINTED" ] || [ -z "${STEP_NAME:-}" ] || print_timings >&2; rm -rf "$WORK"' EXIT
 mkdir -p "$CACHE"
+# Where tests leave artefacts a person looks at (the report's screenshot): kept after the run, unlike $WORK.
+export ENTRA_TEST_OUTPUT=${ENTRA_TEST_OUTPUT:-$ROOT/tests/output}
 
-step() { printf '\n=== %s (%s)\n' "$1" "$(date +%H:%M:%S)"; }
+# The supported cores, oldest first, each with the Python its controller runs on. Keep in step with meta/runtime.yml
+# (requires_ansible) and the newest ansible-core on PyPI.
+CORES=(2.17:3.11 2.18:3.11 2.19:3.11 2.20:3.12 2.21:3.12)
+DEV_CORE=2.19        # requirements-dev.txt pins it: the linters and the emulator's tests run there
+OLDEST=${CORES[0]%%:*}
+NEWEST=${CORES[-1]%%:*}
 
-# Python 3.11 runs ansible-core 2.19 (the newest it supports); 3.12 runs the newest core for sanity.
-PY311=$(command -v python3.11 || command -v python3)
-VENV=$CACHE/venv-py311
-step "venv ($($PY311 --version))"
-[ -x "$VENV/bin/python" ] || "$PY311" -m venv "$VENV"
-"$VENV/bin/python" -m pip install -q --disable-pip-version-check -r "$ROOT/requirements-dev.txt" 2>&1 | grep -v "is ignored: it is neither" || true
-# The Graph emulator, installed as users install it (its console script and pytest plugin come with it).
-"$VENV/bin/python" -m pip install -q --disable-pip-version-check "$ROOT/emulator"
-"$VENV/bin/python" -m pip install -q --disable-pip-version-check --force-reinstall --no-deps "$ROOT/emulator"
+# Step timings, printed at the end (before the last pytest run repeats its summary line): wall-clock seconds and the
+# CPU seconds of the step's processes (user + system), which do not grow when other work loads the machine.
+TIMINGS=()
+STEP_NAME=
+STEP_START=$SECONDS
+SUITE_START=$SECONDS
+CPU=0
+cpu_seconds() {  # CPU=user + system seconds of this shell's finished children (`times` runs in this shell, not a subshell)
+    times > "$WORK/times"
+    CPU=$(awk 'NR == 2 { total = 0; for (i = 1; i <= 2; i++) { split($i, part, "m"); total += part[1] * 60 + part[2] } printf "%d", total }' "$WORK/times")
+}
+cpu_seconds
+STEP_CPU=$CPU
+SUITE_CPU=$CPU
+record_step() {
+    local cpu
+    cpu_seconds
+    cpu=$CPU
+    TIMINGS+=("$(printf '%5d s %6d s  %s' $((SECONDS - STEP_START)) $((cpu - STEP_CPU)) "$STEP_NAME")")
+    STEP_START=$SECONDS
+    STEP_CPU=$cpu
+}
+step() {
+    if [ -n "$STEP_NAME" ]; then
+        record_step
+    fi
+    STEP_NAME=$1
+    printf '\n=== %s (%s)\n' "$1" "$(date +%H:%M:%S)"
+}
+print_timings() {
+    TIMINGS_PRINTED=1
+    record_step
+    printf '\n=== Timings (budget: 20 minutes on 2 cores; load average now: %s)\n' "$(cut -d' ' -f1-3 /proc/loadavg 2>/dev/null || echo unknown)"
+    printf '%7s %8s  %s\n' wall CPU step
+    printf '%s\n' "${TIMINGS[@]}"
+    cpu_seconds
+    printf '%5d s %6d s  total\n' $((SECONDS - SUITE_START)) $((CPU - SUITE_CPU))
+}
+
+fail() { echo "tests/run.sh: $*" >&2; exit 1; }
+
+# python3.X from PATH or pyenv; a missing one fails the suite.
+find_python() {
+    local version=$1 candidate
+    for candidate in "$(command -v "python$version" || true)" "${PYENV_ROOT:-$HOME/.pyenv}"/versions/"$version".*/bin/"python$version"; do
+        if [ -n "$candidate" ] && [ -x "$candidate" ] && "$candidate" -c 'import venv' >/dev/null 2>&1; then
+            echo "$candidate"
+            return 0
+        fi
+    done
+    return 1
+}
+
+# pip, without the machine's harmless "Location ... is ignored" lines; its failure fails the suite.
+quiet_pip() {
+    local output status=0
+    output=$("$@" 2>&1) || status=$?
+    printf '%s\n' "$output" | grep -v -e "is ignored: it is neither" -e '^$' || true
+    return "$status"
+}
+
+core_python() { local entry; for entry in "${CORES[@]}"; do [ "${entry%%:*}" = "$1" ] && echo "${entry##*:}"; done; }
+core_venv() { if [ "$1" = "$DEV_CORE" ]; then echo "$CACHE/venv-py311"; else echo "$CACHE/venv-core$1"; fi; }
+
+# The report test opens the HTML report in a real headless browser: Debian's chromium (CI runs as root).
+if ! command -v chromium >/dev/null 2>&1; then
+    step "chromium (Debian package) for the report test"
+    if [ "$(id -u)" = 0 ]; then
+        apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
+    else
+        fail "chromium is not installed: as root, apt-get install chromium (the report test needs it)"
+    fi
+fi
+
+step "venvs: ansible-core ${CORES[*]%%:*}"
+declare -A PYTHONS
+for entry in "${CORES[@]}"; do
+    version=${entry##*:}
+    if [ -z "${PYTHONS[$version]:-}" ]; then
+        PYTHONS[$version]=$(find_python "$version") \
+            || fail "python$version not found (on PATH or in pyenv): ansible-core ${entry%%:*} needs it. Install it, e.g. 'pyenv install $version'."
+    fi
+done
+# The development venv: ansible-core $DEV_CORE and every tool of requirements-dev.txt, and the Graph emulator,
+# installed as users install it (its console script and pytest plugin come with it).
+VENV=$(core_venv "$DEV_CORE")
+[ -x "$VENV/bin/python" ] || "${PYTHONS[$(core_python "$DEV_CORE")]}" -m venv "$VENV"
+quiet_pip "$VENV/bin/python" -m pip install -q --disable-pip-version-check -r "$ROOT/requirements-dev.txt"
+quiet_pip "$VENV/bin/python" -m pip install -q --disable-pip-version-check "$ROOT/emulator"
+quiet_pip "$VENV/bin/python" -m pip install -q --disable-pip-version-check --force-reinstall --no-deps "$ROOT/emulator"
+# One venv per other core: the collection's requirements and pytest; the emulator too where integration runs.
+for entry in "${CORES[@]}"; do
+    core=${entry%%:*}
+    [ "$core" = "$DEV_CORE" ] && continue
+    venv=$(core_venv "$core")
+    [ -x "$venv/bin/python" ] || "${PYTHONS[${entry##*:}]}" -m venv "$venv"
+    extra=()
+    if [ "$core" = "$OLDEST" ] || [ "$core" = "$NEWEST" ]; then
+        extra=("$ROOT/emulator" 'ansible-runner>=2.4')
+    fi
+    quiet_pip "$venv/bin/python" -m pip install -q --disable-pip-version-check "ansible-core==$core.*" -r "$ROOT/requirements.txt" \
+        'pytest>=8' 'pytest-xdist>=3.5' "${extra[@]}"
+    if [ ${#extra[@]} -gt 0 ]; then
+        quiet_pip "$venv/bin/python" -m pip install -q --disable-pip-version-check --force-reinstall --no-deps "$ROOT/emulator"
+    fi
+    echo "ansible-core $("$venv/bin/python" -c 'import ansible; print(ansible.__version__)') on $("$venv/bin/python" --version)"
+done
 
 # ansible-test needs the collection physically at .../ansible_collections/<namespace>/<name>.
 COLL=$WORK/ansible_collections/entra/provisioning
@@ -30,7 +144,7 @@ mkdir -p "$COLL"
 if git -C "$ROOT" rev-parse --git-dir >/dev/null 2>&1; then
     (cd "$ROOT" && git ls-files -co --exclude-standard -z | xargs -0 cp --parents -t "$COLL")
 else
-    (cd "$ROOT" && tar --exclude=./.cache --exclude=./.venv --exclude=./tests/output -cf - .) | (cd "$COLL" && tar -xf -)
+    (cd "$ROOT" && tar --exclude=./.cache --exclude=./.venv --exclude=./.nox --exclude=./tests/output -cf - .) | (cd "$COLL" && tar -xf -)
 fi
 export ANSIBLE_COLLECTIONS_PATH=$WORK
 
@@ -54,41 +168,19 @@ PY
 }
 
 AT_HOME=$CACHE/ansible-test-home
-install_get_pip_shim "$VENV/bin/python" "$AT_HOME"
 export PATH=$VENV/bin:$PATH
 cd "$COLL"
 
-if [ -z "${ENTRA_TEST_QUICK:-}" ]; then
-    step "ansible-test sanity, ansible-core $(python -c 'import ansible; print(ansible.__version__)')"
-    HOME=$AT_HOME ansible-test sanity --python 3.11 --color no
+step "ruff check"
+ruff check --no-cache .
 
-    # The newest ansible-core needs Python 3.12; the machine image carries it through pyenv.
-    PY312=
-    for candidate in "$(command -v python3.12 || true)" "${PYENV_ROOT:-$HOME/.pyenv}"/versions/3.12*/bin/python3.12; do
-        if [ -n "$candidate" ] && [ -x "$candidate" ] && "$candidate" --version >/dev/null 2>&1; then
-            PY312=$candidate
-            break
-        fi
-    done
-    if [ -n "$PY312" ]; then
-        VENV_NEW=$CACHE/venv-py312
-        [ -x "$VENV_NEW/bin/python" ] || "$PY312" -m venv "$VENV_NEW"
-        "$VENV_NEW/bin/python" -m pip install -q --disable-pip-version-check 'ansible-core<2.22' 2>&1 | grep -v "is ignored: it is neither" || true
-        install_get_pip_shim "$VENV_NEW/bin/python" "$AT_HOME"
-        step "ansible-test sanity, newest ansible-core $("$VENV_NEW/bin/python" -c 'import ansible; print(ansible.__version__)')"
-        HOME=$AT_HOME PATH=$VENV_NEW/bin:$PATH "$VENV_NEW/bin/ansible-test" sanity --python 3.12 --color no
-    else
-        echo "python3.12 not found: sanity on the newest ansible-core skipped" >&2
-    fi
-fi
-
-step "ansible-test units (the collection's unit tests)"
-HOME=$AT_HOME ansible-test units --python 3.11 --color no tests/unit/plugins/
+step "docs site: docs/docsite/ generated from docs/*.md"
+python tests/docs_rst.py --check
 
 step "antsibull-changelog lint"
 antsibull-changelog lint
 
-step "antsibull-docs lint-collection-docs"
+step "antsibull-docs lint-collection-docs (plugin docs and the extra docs of docs/docsite/)"
 antsibull-docs lint-collection-docs --plugin-docs .
 
 if [ -d roles ] && [ -n "$(ls roles 2>/dev/null)" ]; then
@@ -96,12 +188,65 @@ if [ -d roles ] && [ -n "$(ls roles 2>/dev/null)" ]; then
     ansible-lint --nocolor
 fi
 
+if [ -z "${ENTRA_TEST_QUICK:-}" ]; then
+    # Full sanity, no ignore files, on the oldest and the newest core: each brings its own sanity tests, pylint and
+    # pycodestyle. The cores between them get their unit tests (below); a sanity run costs minutes, and the budget
+    # of the whole suite is 20 minutes on 2 cores. The two runs are CPU-bound and independent: they run side by side,
+    # each into its own log, printed when both are done.
+    SANITY_CORES=("$OLDEST" "$NEWEST")
+    step "ansible-test sanity, ansible-core ${SANITY_CORES[*]} (side by side)"
+    pids=()
+    for core in "${SANITY_CORES[@]}"; do
+        venv=$(core_venv "$core")
+        install_get_pip_shim "$venv/bin/python" "$AT_HOME"
+        (
+            started=$SECONDS
+            echo "--- ansible-test sanity, ansible-core $("$venv/bin/python" -c 'import ansible; print(ansible.__version__)') (Python $(core_python "$core"))"
+            status=0
+            HOME=$AT_HOME PATH=$venv/bin:$PATH "$venv/bin/ansible-test" sanity --python "$(core_python "$core")" --color no || status=$?
+            echo "--- ansible-core $core sanity: exit $status after $((SECONDS - started)) s"
+            exit "$status"
+        ) > "$WORK/sanity-$core.log" 2>&1 &
+        pids+=($!)
+    done
+    failed=()
+    for index in "${!SANITY_CORES[@]}"; do
+        wait "${pids[$index]}" || failed+=("${SANITY_CORES[$index]}")
+    done
+    for core in "${SANITY_CORES[@]}"; do
+        cat "$WORK/sanity-$core.log"
+        TIMINGS+=("$(tail -n 1 "$WORK/sanity-$core.log" | sed -E 's/.*after ([0-9]+) s/\1/' | xargs printf '%5d s %8s')  ansible-core $core sanity, wall time within the side-by-side step")
+    done
+    [ ${#failed[@]} -eq 0 ] || fail "ansible-test sanity failed on ansible-core ${failed[*]}"
+fi
+
+# The unit tests import the collection from $WORK (ansible_collections/entra/provisioning), as ansible-test does.
+for entry in "${CORES[@]}"; do
+    core=${entry%%:*}
+    venv=$(core_venv "$core")
+    step "unit tests, ansible-core $("$venv/bin/python" -c 'import ansible; print(ansible.__version__)') (Python ${entry##*:})"
+    PYTHONPATH=$WORK "$venv/bin/python" -m pytest tests/unit/plugins -p no:cacheprovider -q
+done
+
 step "pytest: the Graph emulator's own tests"
 python -m pytest emulator/tests -p no:cacheprovider -q
 
 step "pytest: a user's own tests with the emulator's pytest plugin (emulator/examples/user-ci)"
 (cd emulator/examples/user-ci && python -m pytest -p no:cacheprovider -q)
 
-# Last, so that its summary line closes the run.
-step "pytest: integration tests (real msal and requests against the emulator over HTTPS, real ansible-playbook runs)"
-python -m pytest tests/integration -p no:cacheprovider -q
+# The integration tests on the oldest core, then on the newest; the last run's summary line closes the output.
+# Some tests import the collection's client directly: from $WORK, as the unit tests.
+step "pytest: integration tests, ansible-core $OLDEST (real msal and requests against the emulator over HTTPS, real ansible-playbook runs)"
+PYTHONPATH=$WORK "$(core_venv "$OLDEST")/bin/python" -m pytest tests/integration -p no:cacheprovider -q -n 2 --dist loadfile
+
+step "pytest: integration tests, ansible-core $NEWEST"
+LAST_LOG=$WORK/integration-newest.log
+set +e
+PYTHONPATH=$WORK "$(core_venv "$NEWEST")/bin/python" -m pytest tests/integration -p no:cacheprovider -q -n 2 --dist loadfile 2>&1 | tee "$LAST_LOG"
+status=${PIPESTATUS[0]}
+set -e
+print_timings
+# pytest's summary line last, as CI reads it.
+echo
+grep -E '^=*\s*[0-9]+ (passed|failed)|^[0-9]+ (passed|failed)|no tests ran' "$LAST_LOG" | tail -n 1
+exit "$status"

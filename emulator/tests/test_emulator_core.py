@@ -70,7 +70,7 @@ def test_https_with_generated_ca_and_info(emulator, session):
 
 
 def test_keep_alive_reuses_one_connection(emulator, session):
-    for attempt in range(5):
+    for dummy in range(5):
         response = session.get(emulator.url + "/_emulator/info")
         assert response.headers["Content-Length"] == str(len(response.content))
     pool = session.get_adapter(emulator.url).poolmanager

@@ -97,6 +97,17 @@ def test_drop_connection(emulator, session, demo_client):
     assert [entry["status"] for entry in emulator.log.since(0) if entry["fault"]] == [0]
 
 
+def test_slow_serves_the_request_then_holds_the_answer(emulator, session, demo_client):
+    set_faults(emulator, session, {"rules": [{"action": "slow", "delay_ms": 1500, "method": "POST", "path": "/instantiate$", "count": 1}]})
+    with pytest.raises(requests.exceptions.Timeout):
+        demo_client.post("/applicationTemplates/%s/instantiate" % SALESFORCE, json={"displayName": "Slow app"}, timeout=0.5)
+    found = demo_client.get("/applications", params={"$filter": "displayName eq 'Slow app'"}).json()["value"]
+    assert len(found) == 1, "a slow call is processed: only its answer is late"
+    assert [(entry["method"], entry["status"]) for entry in emulator.log.since(0) if entry["fault"]] == [("POST", 201)]
+    response = session.put(emulator.url + "/_emulator/faults", json={"rules": [{"action": "slow"}]})
+    assert response.status_code == 400 and "delay_ms" in response.text
+
+
 def test_every_and_after(emulator, session, demo_client):
     set_faults(emulator, session, {"rules": [{"action": "error", "status": 500, "path": "/applicationTemplates$", "every": 3, "after": 1}]})
     statuses = [demo_client.get("/applicationTemplates").status_code for attempt in range(8)]
@@ -106,7 +117,7 @@ def test_every_and_after(emulator, session, demo_client):
 def test_probability_is_deterministic_with_seed(emulator, session, demo_client):
     config = {"seed": 7, "rules": [{"action": "error", "status": 500, "path": "/applicationTemplates$", "probability": 0.5}]}
     runs = []
-    for repetition in range(2):
+    for dummy in range(2):
         set_faults(emulator, session, config)
         runs.append([demo_client.get("/applicationTemplates").status_code for attempt in range(16)])
     assert runs[0] == runs[1]

@@ -806,18 +806,23 @@ def test_permissions(graph):
     assert graph.get(job, roles=READER).status == 200
     assert graph.get(sync(sp_id, "/secrets"), roles=READER).status == 200
     assert graph.get(job + "/schema", roles=READER).status == 200
+    # Getting a schema also takes CustomSecAttributeProvisioning.Read.All; getting the job does not.
+    assert graph.get(job + "/schema", roles=("CustomSecAttributeProvisioning.Read.All",)).status == 200
+    assert graph.get(job, roles=("CustomSecAttributeProvisioning.Read.All",)).status == 403
     for method, path, body in (("POST", sync(sp_id, "/jobs"), {"templateId": "scim"}), ("POST", job + "/start", None),
                                ("DELETE", job, None), ("PUT", sync(sp_id, "/secrets"), {"value": []}),
                                ("PUT", job + "/schema", {"synchronizationRules": []}),
-                               ("POST", job + "/validateCredentials", {"useSavedCredentials": True})):
+                               ("POST", job + "/validateCredentials", {"useSavedCredentials": True}),
+                               # parseExpression's permission table lists write permissions only.
+                               ("POST", job + "/schema/parseExpression", {"expression": "[mail]"})):
         reply = graph.call(method, path, body, roles=READER)
         assert reply.status == 403 and reply.error_code == "Authorization_RequestDenied", (method, path)
     assert graph.get(job, roles=()).status == 403
     assert graph.post(job + "/pause", roles=OWNED_BY).status == 204
     assert graph.put(job + "/schema", {"synchronizationRules": []}, roles=("CustomSecAttributeProvisioning.ReadWrite.All",)).status == 204
     pod = shared_example("job-provisionondemand.request.json")
-    assert graph.post(job + "/provisionOnDemand", pod, roles=OWNED_BY).status == 403
-    assert graph.post(job + "/provisionOnDemand", pod).status == 200
+    assert graph.post(job + "/provisionOnDemand", pod, roles=READER).status == 403
+    assert graph.post(job + "/provisionOnDemand", pod, roles=OWNED_BY).status == 200
 
 
 # -- hooks and seeding ----------------------------------------------------------------------------------

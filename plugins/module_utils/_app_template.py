@@ -9,8 +9,9 @@
 Identity: the application made from ``template_id`` whose display name is ``display_name``. Graph offers no
 idempotency key for ``instantiate`` (docs/graph-behaviour.md §3.5), so the application is looked up before anything is
 created, and again after an instantiate that failed in a way that may still have created it (the "404, but created
-anyway" trap that Terraform's azuread provider documents, docs/graph-behaviour.md §3.6). We never instantiate under a
-temporary name and rename afterwards: a run killed between the two would leave an application a re-run cannot find.
+anyway" trap that Terraform's azuread provider documents, docs/graph-behaviour.md §3.6), for as long as replication
+can explain its absence (``instantiate``). We never instantiate under a temporary name and rename afterwards: a run
+killed between the two would leave an application a re-run cannot find.
 
 The new service principal is not readable at once (docs/graph-behaviour.md §3.6): we poll for it with backoff.
 """
@@ -19,13 +20,22 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import re
+import time
 
+from ansible_collections.entra.provisioning.plugins.module_utils._converge import (
+    RESOLVE_SECONDS,
+    Copies,
+    keep_one,
+    oldest_then_smallest_id,
+    resolved,
+)
 from ansible_collections.entra.provisioning.plugins.module_utils._graph_errors import (
     GraphAuthError,
     GraphError,
     GraphNotFound,
 )
-from ansible_collections.entra.provisioning.plugins.module_utils._polling import poll
+from ansible_collections.entra.provisioning.plugins.module_utils._graph_client import RetryPolicy
+from ansible_collections.entra.provisioning.plugins.module_utils._polling import CONFIRM_WINDOW, look_for, poll
 from ansible_collections.entra.provisioning.plugins.module_utils._task import TaskFailure, module_spec
 from ansible_collections.entra.provisioning.plugins.module_utils._validate import (  # noqa: F401 pylint: disable=unused-import
     NON_GALLERY_TEMPLATE_ID,  # the non-gallery ("custom") application's template, used here and by the tests
@@ -149,12 +159,11 @@ def instantiate_may_have_created(error):
     """Whether a failed instantiate may still have created the application, so we must look before retrying.
 
     A clear refusal (400, 401, 403, 409, 429) created nothing. 404 is the documented "404, but created anyway"
-    case; 5xx, 408 and a lost connection (no status) leave the outcome unknown.
+    case; 5xx, 408 and a lost connection (no status) leave the outcome unknown (``RetryPolicy.outcome_unknown``).
     """
     if isinstance(error, GraphAuthError):
         return False
-    status = error.status
-    return status is None or status in (404, 408) or status >= 500
+    return error.status == 404 or RetryPolicy.outcome_unknown(error)
 
 
 def default_synchronization_template(templates):
@@ -288,7 +297,15 @@ def list_synchronization_templates(client, sp_id, timeout, fresh):
 
 
 def instantiate(client, task, template_id, display_name, timeout):
-    """POST instantiate once; after an error that may have created the application, look for it before retrying.
+    """POST instantiate; after an error that may have created the application, look for it before sending it again.
+
+    The application is looked for only as long as replication can explain its absence (``CONFIRM_WINDOW``, at most
+    ``timeout``), not for the whole ``timeout``: an instantiate refused by a gateway created nothing, and waiting 300 s
+    for it helps no one. Nothing found, instantiate is sent again within the client's retry budget; should the first
+    one show up late after all, ``keep_one_application`` keeps one. Terraform's azuread provider instead creates under
+    a unique temporary name (TERRAFORM_UPDATE_<uuid>) that it can find without doubt, then renames; we do not, because
+    a run killed between the two leaves an application that no later run finds by its name
+    (https://github.com/hashicorp/terraform-provider-azuread/blob/main/internal/services/applications/application_registration_resource.go).
 
     Returns the Graph ``application`` object (the service principal is read separately).
     """
@@ -296,33 +313,23 @@ def instantiate(client, task, template_id, display_name, timeout):
     if task.params.get('service_management_reference'):
         body['serviceManagementReference'] = task.params['service_management_reference']
     path = graph_path('/applicationTemplates/%s/instantiate', template_id)
-    for attempt in (1, 2):
-        try:
-            created = client.write('POST', path, body)
-        except GraphError as error:
-            if not instantiate_may_have_created(error):
-                raise
-            task.warn('instantiate of template %s answered an error (%s); looking for the application before '
-                      'deciding anything, as instantiate sometimes creates it anyway.' % (template_id, error))
-            found = until_found(lambda: find_applications(client, template_id, display_name), timeout)
-            if found:
-                return single_application(found, template_id, display_name)
-            if attempt == 2:
-                raise TaskFailure('instantiate of template %s failed twice (%s) and no application named %r appeared '
-                                  'within %d s. Nothing was created that we can see; run again later.'
-                                  % (template_id, error, display_name, timeout))
-            continue
-        application = (created or {}).get('application')
-        if not application or not (application.get('id') or application.get('objectId')):
-            # A 2xx without the documented body: re-read rather than guess.
-            found = until_found(lambda: find_applications(client, template_id, display_name), timeout)
-            if not found:
-                raise TaskFailure('instantiate of template %s succeeded without returning the application, and no '
-                                  'application named %r appeared within %d s.' % (template_id, display_name, timeout))
-            return single_application(found, template_id, display_name)
-        application.setdefault('id', application.get('objectId'))
-        return application
-    return None  # not reached: the loop returns or raises
+
+    def created_anyway():
+        return look_for(lambda: find_applications(client, template_id, display_name), min(CONFIRM_WINDOW, timeout))
+
+    created, found = client.write_confirmed('POST', path, created_anyway, body=body, may_have_processed=instantiate_may_have_created)
+    if found:
+        return single_application(found, template_id, display_name)
+    application = (created or {}).get('application')
+    if not application or not (application.get('id') or application.get('objectId')):
+        # A 2xx without the documented body: re-read rather than guess.
+        found = until_found(lambda: find_applications(client, template_id, display_name), timeout)
+        if not found:
+            raise TaskFailure('instantiate of template %s succeeded without returning the application, and no '
+                              'application named %r appeared within %d s.' % (template_id, display_name, timeout))
+        return single_application(found, template_id, display_name)
+    application.setdefault('id', application.get('objectId'))
+    return application
 
 
 def failure_after_write(error, actions, application):
@@ -333,31 +340,21 @@ def failure_after_write(error, actions, application):
     return TaskFailure(str(error), error=error.to_result(), **made)
 
 
-def keep_one_application(client, task, created, template_id, display_name, timeout):
-    """After instantiate: once the new application is listed, make sure it is the only one with its template and name.
+def keep_one_application(client, created, template_id, display_name, timeout, sent_at, warn):
+    """After instantiate: one application of the template with that name (``_converge.keep_one``), the oldest.
 
-    An application created moments ago is not listed yet (docs/graph-behaviour.md §3.6). So a run killed right after its
-    instantiate and run again at once finds nothing and instantiates again. The second run then sees both once its own
-    application is listed; it deletes the one it has just created (never an older one) and adopts the earlier.
+    Several runs that instantiate at the same moment, or a run started again at once after a run killed right after its
+    instantiate (an application created moments ago is not listed yet, docs/graph-behaviour.md §3.6), each create one.
+    Every run keeps the one with the oldest ``createdDateTime`` (then the smallest id) and deletes the others with their
+    service principals.
     """
-    created_id = created.get('id')
+    copies = Copies('application', 'named %r from template %s' % (display_name, template_id),
+                    'the oldest createdDateTime, then the smallest id',
+                    'in the Microsoft Entra admin center under App registrations, or with DELETE /applications/%s')
 
-    def listed_with_ours():
-        found = find_applications(client, template_id, display_name)
-        return found if any(app.get('id') == created_id for app in found) else None
-
-    found = until_found(listed_with_ours, timeout)
-    others = [app for app in found or [] if app.get('id') != created_id]
-    if not others:
-        return created
-    if len(others) > 1:
-        single_application(found, template_id, display_name)  # fails, listing them all
-    earlier = others[0]
-    task.warn('An application named %r from template %s (%s) appeared while this run created %s: an earlier run was '
-              'interrupted right after creating it. Deleting %s, which this run created, and keeping %s.'
-              % (display_name, template_id, earlier.get('id'), created_id, created_id, earlier.get('id')))
-    client.write('DELETE', graph_path('/applications/%s', created_id))
-    return earlier
+    return keep_one(created, lambda: find_applications(client, template_id, display_name), oldest_then_smallest_id,
+                    lambda app_id: client.write('DELETE', graph_path('/applications/%s', app_id)), copies, sent_at, timeout,
+                    warn).kept
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -373,7 +370,10 @@ def run_application_from_template(task):
     timeout = params['wait_timeout']
 
     template_id, template = resolve_template(client, params)
-    current = single_application(find_applications(client, template_id, display_name), template_id, display_name)
+    # Several: runs that instantiated at the same moment may be deleting all but one (_converge).
+    found = resolved(lambda: find_applications(client, template_id, display_name),
+                     find_applications(client, template_id, display_name), min(timeout, RESOLVE_SECONDS))
+    current = single_application(found, template_id, display_name)
     actions = plan_application_actions(current, state)
 
     current_sp = None
@@ -407,9 +407,10 @@ def run_application_from_template(task):
                           default_synchronization_template_id=None)
             result['diff'] = dict(before=before, after=diff_view(predicted_app, predicted_sp))
             return result
+        sent_at = time.monotonic()
         application = instantiate(client, task, template_id, display_name, timeout)
         try:
-            application = keep_one_application(client, task, application, template_id, display_name, timeout)
+            application = keep_one_application(client, application, template_id, display_name, timeout, sent_at, task.warn)
             sp = wait_for_service_principal(client, application, timeout)
             templates = list_synchronization_templates(client, sp['id'], timeout, fresh=True)
         except (TaskFailure, GraphError) as error:

@@ -68,6 +68,16 @@ class RetryPolicy:
             return True
         return safe_to_repeat and status in (None, 503, 504)
 
+    @staticmethod
+    def outcome_unknown(error):
+        """Whether a failed write may or may not have been processed: no answer (connection lost, client timeout), or
+        a gateway or server error. A refusal (4xx) was not processed; a token-service failure never reached Graph."""
+        if isinstance(error, GraphAuthError):
+            return False
+        if error.status is None:
+            return error.code == 'ConnectionError'
+        return error.status in (408, 500, 502, 503, 504)
+
     def delay(self, attempt, retry_after=None):
         """Seconds to wait before retry number ``attempt`` (1-based): Retry-After when given, else backoff with jitter."""
         parsed = parse_retry_after(retry_after)
@@ -265,7 +275,7 @@ class GraphClient:
             raise
         by_id = dict((str(item.get('id')), item) for item in (reply or {}).get('responses', []))
         answers = []
-        for index, path in enumerate(paths):
+        for index in range(len(paths)):
             item = by_id.get(str(index))
             if item is None:
                 answers.append((500, {}, {'error': {'code': 'MissingBatchResponse', 'message': 'no response for this request in the $batch reply'}}))
@@ -275,14 +285,53 @@ class GraphClient:
 
     # --- writes ------------------------------------------------------------------------------------------------
 
-    def write(self, method, path, body=None, params=None):
-        """The one way to change anything in Graph. Refuses in check mode; returns the parsed body or None (204)."""
+    def write(self, method, path, body=None, params=None, repeatable=False):
+        """The one way to change anything in Graph. Refuses in check mode; returns the parsed body or None (204).
+
+        PUT and DELETE are retried like reads after a lost answer or a 503/504; so is a POST marked ``repeatable`` (an
+        action that changes nothing, such as validateCredentials). Any other POST is sent once: see ``write_confirmed``.
+        """
         method = method.upper()
         if method not in WRITE_METHODS:
             raise ValueError('write() is for POST, PUT, PATCH and DELETE, not %s' % method)
         if self.check_mode:
             raise CheckModeWrite(method, path)
-        return self._call(method, path, params=params, body=body, safe_to_repeat=method in ('PUT', 'DELETE'))
+        return self._call(method, path, params=params, body=body, safe_to_repeat=repeatable or method in ('PUT', 'DELETE'))
+
+    def write_confirmed(self, method, path, confirm, body=None, params=None, may_have_processed=None):
+        """A write that must not be repeated blindly (a POST that creates or starts something), sent again only when a
+        re-read shows that Graph did not process it.
+
+        After an answer that leaves the outcome unknown (``RetryPolicy.outcome_unknown``), ``confirm()`` reads the
+        state: it returns None when the call was not processed, or what the call made (a truthy value) when it was.
+        The call is sent again while the client's retry budget allows (the same ``RetryPolicy`` as every request:
+        attempts, Retry-After or backoff, total seconds). Returns ``(payload, None)`` when Graph answered the call, or
+        ``(None, confirmed)`` when the re-read showed it done. ``may_have_processed(error)`` widens
+        ``RetryPolicy.outcome_unknown`` for calls with a documented trap (instantiate's "404, but created anyway").
+        """
+        may_have_processed = may_have_processed or RetryPolicy.outcome_unknown
+        attempt = 0
+        started = self._monotonic()
+        while True:
+            try:
+                return self.write(method, path, body=body, params=params), None
+            except GraphError as error:
+                if not may_have_processed(error):
+                    raise
+                confirmed = confirm()
+                if confirmed:
+                    self._warn('%s %s: %s; a re-read showed that Graph had processed it.' % (method, path, _reason(error)))
+                    return None, confirmed
+                attempt += 1
+                delay = self.retry_policy.delay(attempt, getattr(error, 'retry_after', None))
+                if not self.retry_policy.allows(attempt, self._monotonic() - started, delay):
+                    error.explain('sent %d times; each time a re-read showed that Graph had not processed it, and the retry '
+                                  'budget of %d retries in %d s is spent: run the task again later'
+                                  % (attempt, self.retry_policy.max_retries, self.retry_policy.max_total_seconds))
+                    raise error
+                self._warn('%s %s: %s; a re-read showed that Graph had not processed it, sending it again in %.1f s '
+                           '(retry %d of %d).' % (method, path, _reason(error), delay, attempt, self.retry_policy.max_retries))
+                self._sleep(delay)
 
     # --- transport ---------------------------------------------------------------------------------------------
 
@@ -466,6 +515,10 @@ class _BatchScan:
             # Sustained throttling: Graph keeps counting while it throttles, so stop adding load until it has passed.
             self.paused_until = max(self.paused_until or now, now + delay)
         return None
+
+
+def _reason(error):
+    return 'HTTP %s' % error.status if error.status else 'no answer'
 
 
 def _header(headers, name):

@@ -23,6 +23,7 @@ _PERMISSION_HINTS = (
     (re.compile(r'/synchronization/'), None, 'Synchronization.ReadWrite.All (or Application.ReadWrite.OwnedBy for apps it owns)'),
     (re.compile(r'^/auditLogs/provisioning'), 'GET', 'AuditLog.Read.All and Directory.Read.All'),
     (re.compile(r'^/users'), 'GET', 'User.Read.All (or Directory.Read.All)'),
+    (re.compile(r'^/groups'), 'GET', 'GroupMember.Read.All (or Group.Read.All, Directory.Read.All)'),
     (re.compile(r'^/(servicePrincipals|applications)'), 'GET', 'Application.Read.All'),
     (re.compile(r'^/(servicePrincipals|applications)'), None, 'Application.ReadWrite.All (or Application.ReadWrite.OwnedBy)'),
 )
@@ -71,6 +72,11 @@ class GraphError(Exception):
 
     def hint(self):
         return None
+
+    def explain(self, note):
+        """Add our words to the message (what was tried, what to do), keeping the status, the code and the ids."""
+        self.message = '%s (%s)' % ((self.message or '').rstrip('.'), note)
+        self.args = (self._describe(),)
 
     def to_result(self):
         """The error as returned in a failed task's ``error`` key."""

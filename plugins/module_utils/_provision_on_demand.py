@@ -20,7 +20,7 @@ import collections
 import json
 import time
 
-from ansible_collections.entra.provisioning.plugins.module_utils._graph_errors import GraphError
+from ansible_collections.entra.provisioning.plugins.module_utils._graph_errors import GraphError, GraphPermissionError
 from ansible_collections.entra.provisioning.plugins.module_utils._provisioning_logs import (
     enum_value,
     identity_to_result,
@@ -307,6 +307,11 @@ def run_provision_on_demand(task, pacer=None):
                 answer = client.write('POST', path + '/provisionOnDemand', body=request)
                 pacer.answered()
                 result.update(parse_response(answer))
+            except GraphPermissionError as error:
+                # The application lacks the permission, not the subject: every other subject would be refused alike.
+                # Fail now with Graph's status and the permission the call needs (docs/graph-behaviour.md §5.2).
+                raise TaskFailure('%s No subject was provisioned after this one.' % error, changed=any(item['changed'] for item in results),
+                                  job_id=job['id'], subjects=results, error=error.to_result())
             except GraphError as error:
                 pacer.answered()
                 result.update(status='failure', action=None, changed=False, steps=[], modified_properties=[],

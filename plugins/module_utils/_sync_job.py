@@ -21,9 +21,10 @@ __metaclass__ = type
 import copy
 import time
 
+from ansible_collections.entra.provisioning.plugins.module_utils._converge import RESOLVE_SECONDS, Copies, Kept, keep_one, resolved, smallest_id
 from ansible_collections.entra.provisioning.plugins.module_utils._convert import NEVER, job_to_result
 from ansible_collections.entra.provisioning.plugins.module_utils._graph_errors import GraphError, GraphNotFound
-from ansible_collections.entra.provisioning.plugins.module_utils._polling import poll
+from ansible_collections.entra.provisioning.plugins.module_utils._polling import CONFIRM_WINDOW, STATE_PACE, look_for, poll
 from ansible_collections.entra.provisioning.plugins.module_utils._task import TaskFailure, module_spec
 from ansible_collections.entra.provisioning.plugins.module_utils._validate import (
     check_identity,
@@ -49,6 +50,8 @@ FORBIDDEN_RESTART_SCOPES = {
 
 # Seconds to keep retrying a new object's 404/403 (replication delay, docs/graph-behaviour.md §3.6).
 REPLICATION_TIMEOUT = 60.0
+# Seconds a run gives the run that created a job moments ago to start it, before it starts the job itself (is_new).
+CREATOR_GRACE = 15.0
 
 # What to give instead of a job_id or template_id that cannot be an id (_validate.id_segment); job and template ids contain dots
 # (docs/graph-behaviour.md §1.2).
@@ -88,9 +91,10 @@ class JobAddress:
     ``job_id``, validated; every error names the option and the fix. Shared by every module that addresses a job."""
 
     def __init__(self, params, check_mode=False):
-        # In check mode a null service_principal_id stands for the one an earlier task would create (check mode of
-        # application_from_template returns it with id null): the job is planned for a parent without jobs.
-        self.planned_parent = (check_mode and params.get('service_principal_id') is None
+        # In check mode a null (or empty) service_principal_id stands for the one an earlier task would create (check
+        # mode of application_from_template returns it with id null): the job is planned for a parent without jobs.
+        # Empty as well as null: ansible-core before 2.19 refuses null for a string option.
+        self.planned_parent = (check_mode and params.get('service_principal_id') in (None, '')
                                and params.get('application_id') is None)
         if self.planned_parent:
             self.parent_option, self.parent_id, self.parent_path = 'service_principal_id', None, None
@@ -216,20 +220,12 @@ def find_job(jobs, template_id, job_id=None):
     return matches[0] if matches else None
 
 
-def job_to_keep(jobs, created_id, template_id):
-    """After this run created job ``created_id``: the job of ``jobs`` (a fresh list) to keep, None while the new job
-    is not listed yet.
-
-    Graph has no idempotency key and lists a new job only after a while (docs/graph-behaviour.md §3.5, §3.6): a run
-    killed right after its create and run again at once does not see the first job, and creates a second. Once the
-    new job is listed, an earlier job of the template (``find_job``'s rules) is kept instead of it; the new one is the
-    duplicate. Several earlier ones fail as ``find_job`` does, listing them.
-    """
-    created = [job for job in jobs if job.get('id') == created_id]
-    if not created:
-        return None
-    earlier = find_job([job for job in jobs if job.get('id') != created_id], template_id)
-    return earlier if earlier is not None else created[0]
+def is_new(job):
+    """Whether the job was created and never started: Graph creates jobs with schedule state Disabled
+    (docs/graph-behaviour.md §2.2, §3.2); start makes it Active and pause Paused. Another run may have created it
+    moments ago and be about to start it. (The service also disables a job quarantined for four weeks, §2.6: such a job
+    is only started a little later.)"""
+    return (job.get('schedule') or {}).get('state') == 'Disabled'
 
 
 def is_running(job):
@@ -449,6 +445,8 @@ def run_synchronization_job(task):
     if current is None and desired.state != 'absent' and desired.template_id and not desired.job_id:
         desired.template_id = resolve_template(client, desired)
     check_job_template(current, desired)
+    if current is not None and desired.state == 'started' and not desired.job_id and is_new(current) and not task.check_mode:
+        current = await_other_run(client, desired, jobs_path, current, time.monotonic() + CREATOR_GRACE)
     actions, predicted = plan_job_actions(current, desired)
 
     for name, actual, wanted in settings_drift(current, desired.settings if desired.state != 'absent' else None):
@@ -456,11 +454,12 @@ def run_synchronization_job(task):
                   'job, so it was left as it is; settings apply when a job is created (delete the job and create it '
                   'again to apply them).' % (name, 'not set' if actual is None else repr(actual), current.get('id'), repr(wanted)))
 
-    result = dict(changed=any(action != 'validate_credentials' for action in actions), actions=actions)
     if task.check_mode or not actions:
         final = predicted if actions else current
     else:
-        final = act(client, desired, jobs_path, current, actions, task.warn)
+        # After adopting another run's job, the actions done are planned again from it (see act).
+        final, actions = act(client, desired, jobs_path, current, actions, task.warn)
+    result = dict(changed=any(action != 'validate_credentials' for action in actions), actions=actions)
 
     if desired.wait and not task.check_mode:
         final = wait(client, desired, jobs_path, final, current, actions, task)
@@ -486,7 +485,19 @@ def read_job(client, desired, jobs_path, warn, patient=True):
     jobs = found.get('value') or []
     if found.get('@odata.nextLink'):
         jobs = client.list_all(jobs_path)
-    return find_job(jobs, desired.template_id)
+    try:
+        return find_job(jobs, desired.template_id)
+    except TaskFailure:
+        copies = jobs_of_template(jobs, desired.template_id)
+        if not any(is_new(job) for job in copies):
+            raise
+    # New jobs of the template: runs that created them at the same moment are deleting all but one (_converge).
+    return find_job(resolved(lambda: jobs_of_template(client.list_all(jobs_path), desired.template_id), copies,
+                             RESOLVE_SECONDS), desired.template_id)
+
+
+def jobs_of_template(jobs, template_id):
+    return [job for job in jobs if template_matches(job.get('templateId'), template_id)]
 
 
 def read_job_by_id(client, desired, jobs_path, patient):
@@ -565,20 +576,37 @@ def resolve_template(client, desired):
 
 
 def act(client, desired, jobs_path, current, actions, warn):
-    """Send the planned writes in order, then read the job back.
+    """Send the planned writes in order, then read the job back; returns ``(job, actions done)``.
+
+    When the create ends by adopting a job another run created at the same moment, the rest is planned again from that
+    job (after giving its run time to start it): a start is never sent to a job that runs (Microsoft: "Use the start
+    job only when the job is currently paused or in quarantine", docs/graph-behaviour.md §3.3).
 
     A failure leaves a state the next run converges from; the failed result then says what was done before it
     (``changed`` and ``actions``), so that a created job is not reported as "nothing changed".
     """
     done = []
     job = current
+    pending = list(actions)
     try:
-        for action in actions:
-            job = _act_once(client, desired, jobs_path, job, action, warn)
+        while pending:
+            action = pending.pop(0)
+            if action == 'create':
+                job, adopted = create_job(client, desired, jobs_path, warn)
+                done.append(action)
+                if adopted is not None:
+                    kept_id = job['id']
+                    job = await_other_run(client, desired, jobs_path, job, adopted.others_act_by)
+                    if job is None:
+                        raise TaskFailure('job %s, which this run kept instead of the one it created, was deleted by someone '
+                                          'else meanwhile; run the task again.' % kept_id)
+                    pending = plan_job_actions(job, desired)[0]
+                continue
+            job = _act_once(client, desired, jobs_path, job, action)
             done.append(action)
             if job is None:
-                return None
-        return client.get_eventually(job_path(jobs_path, job['id']), within=REPLICATION_TIMEOUT)
+                return None, done
+        return client.get_eventually(job_path(jobs_path, job['id']), within=REPLICATION_TIMEOUT), done
     except (TaskFailure, GraphError) as error:
         changes = [action for action in done if action != 'validate_credentials']
         if not changes:
@@ -591,25 +619,18 @@ def act(client, desired, jobs_path, current, actions, warn):
                           % (getattr(error, 'msg', None) or str(error), ', '.join(changes)), **extra)
 
 
-def _act_once(client, desired, jobs_path, job, action, warn):
-    """One planned call; returns the job it acted on (the created one for create), or None after delete."""
-    if action == 'create':
-        body = dict(templateId=desired.template_id)
-        if desired.settings:
-            body['synchronizationJobSettings'] = [dict(name=name, value=value) for name, value in sorted(desired.settings.items())]
-        created = create_job(client, desired, jobs_path, body, warn)
-        if created.get('templateId') != desired.template_id:
-            warn('Graph created job %s with template %s, not %s: later runs find it under either name; use template_id: %s '
-                 'to match what Graph shows.' % (created.get('id'), created.get('templateId'), desired.template_id,
-                                                 created.get('templateId')))
-        return created
+def _act_once(client, desired, jobs_path, job, action):
+    """One planned call other than create; returns the job it acted on, or None after delete."""
     path = job_path(jobs_path, job['id'])
     if action == 'validate_credentials':
         validate_saved_credentials(client, path, job)
     elif action == 'start':
-        client.write('POST', path + '/start')
+        # Never sent to a running job (docs/graph-behaviour.md §3.3): after an unknown outcome, sent again only to a
+        # job that a re-read shows not running.
+        client.write_confirmed('POST', path + '/start', lambda: _job_if(client, path, is_running))
     elif action == 'pause':
-        client.write('POST', path + '/pause')
+        client.write_confirmed('POST', path + '/pause',
+                               lambda: _job_if(client, path, lambda job: (job.get('schedule') or {}).get('state') != 'Active'))
     elif action == 'restart':
         criteria = dict(resetScope=desired.restart_scope) if desired.restart_scope else {}
         client.write('POST', path + '/restart', body=dict(criteria=criteria))
@@ -622,71 +643,85 @@ def _act_once(client, desired, jobs_path, job, action, warn):
     return job
 
 
-def create_job(client, desired, jobs_path, body, warn):
-    """POST the job; after a timeout or 5xx, look again before anything else (a POST is never repeated blindly).
+def _job_if(client, path, condition):
+    """The job at ``path`` when ``condition(job)`` holds, else None: how a re-read tells whether a command took effect."""
+    job = client.get(path)
+    return job if condition(job) else None
 
-    After a successful POST, once the new job is listed, an earlier job of the template wins over it
-    (``keep_one_job``).
+
+def create_job(client, desired, jobs_path, warn):
+    """POST the job; returns ``(job, adopted)``: ``adopted`` is None when the job is the one this run created, else the
+    ``_converge.Kept`` of the job adopted instead (another run's).
+
+    After a timeout or 5xx, look again before anything else (a POST is never repeated blindly): the jobs are listed for
+    ``CONFIRM_WINDOW`` seconds (a new job is unlisted for a while, docs/graph-behaviour.md §3.6); a job of the template
+    found then is adopted; none found, the POST is sent again within the client's retry budget. After a successful
+    POST, ``keep_one_job`` makes sure that one job of the template remains when other runs created one at the same
+    moment, or when the failed POST made one after all that showed up late.
     """
-    try:
-        created = client.write('POST', jobs_path, body=body)
-    except GraphError as error:
-        if error.status is not None and error.status < 500:
-            raise
-        existing = find_job(client.list_all(jobs_path), desired.template_id)
-        if existing is None:
-            raise
-        # Whether this job is ours or an earlier one is unknown: it is adopted as it is.
-        return client.get_eventually(job_path(jobs_path, existing['id']), within=REPLICATION_TIMEOUT)
+    body = dict(templateId=desired.template_id)
+    if desired.settings:
+        body['synchronizationJobSettings'] = [dict(name=name, value=value) for name, value in sorted(desired.settings.items())]
+    sent_at = time.monotonic()
+
+    def listed():
+        return look_for(lambda: find_job(client.list_all(jobs_path), desired.template_id), CONFIRM_WINDOW)
+
+    created, existing = client.write_confirmed('POST', jobs_path, listed, body=body)
+    if existing is not None:
+        # Whether this job is ours or another run's is unknown: it is adopted, and the rest planned from it.
+        existing = client.get_eventually(job_path(jobs_path, existing['id']), within=REPLICATION_TIMEOUT)
+        return existing, Kept(existing, True, others_act_by=time.monotonic() + CREATOR_GRACE)
+    if created.get('templateId') != desired.template_id:
+        warn('Graph created job %s with template %s, not %s: later runs find it under either name; use template_id: %s '
+             'to match what Graph shows.' % (created.get('id'), created.get('templateId'), desired.template_id,
+                                             created.get('templateId')))
     # The new job can answer 404 for a while (docs/graph-behaviour.md §3.6): wait until it can be addressed.
     created = client.get_eventually(job_path(jobs_path, created['id']), within=REPLICATION_TIMEOUT)
-    return keep_one_job(client, desired, jobs_path, created, warn)
+    kept = keep_one_job(client, desired, jobs_path, created, warn, sent_at)
+    return kept.kept, kept if kept.adopted else None
 
 
-def keep_one_job(client, desired, jobs_path, created, warn, sleep=time.sleep, monotonic=time.monotonic):
-    """List the jobs until the one this run created is listed; if an earlier job of the template is there too, delete
-    the one this run created (never an earlier one) and return the earlier one (see ``job_to_keep``)."""
-    created_id = created['id']
+def keep_one_job(client, desired, jobs_path, created, warn, sent_at, sleep=time.sleep, monotonic=time.monotonic):
+    """One job of the template after this run created ``created`` (``_converge.keep_one``); the winner is the job with
+    the smallest id, as Graph documents no creation time for jobs."""
+    copies = Copies('job', 'of template %s on %s %s' % (desired.template_id, desired.parent_option, desired.parent_id),
+                    'the smallest id', 'entra.provisioning.synchronization_job with job_id: %s and state: absent')
 
-    def listed(jobs):
-        return any(job.get('id') == created_id for job in jobs), None
+    def delete(job_id):
+        client.write('DELETE', job_path(jobs_path, job_id))
 
-    outcome = poll(lambda: client.list_all(jobs_path), listed, REPLICATION_TIMEOUT, sleep, monotonic)
-    if not outcome.reached:
-        warn('job %s was not listed among the jobs of %s %s within %d s, so this run could not check that an interrupted '
-             'earlier run had not created a job of template %s moments before; if a later run reports several jobs, delete '
-             'the extra one.' % (created_id, desired.parent_option, desired.parent_id, REPLICATION_TIMEOUT, desired.template_id))
-        return created
-    done = dict(changed=True, actions=['create'], job=job_to_result(created))
     try:
-        keep = job_to_keep(outcome.last, created_id, desired.template_id)
+        return keep_one(created, lambda: jobs_of_template(client.list_all(jobs_path), desired.template_id), smallest_id, delete,
+                        copies, sent_at, REPLICATION_TIMEOUT, warn, sleep, monotonic)
     except TaskFailure as failure:
-        _delete_created(client, jobs_path, created_id, done)
-        raise TaskFailure('%s Job %s, which this run had just created, was deleted again.' % (failure.msg, created_id),
-                          **dict(failure.result, changed=False, actions=[]))
-    if keep['id'] == created_id:
-        return created
-    _delete_created(client, jobs_path, created_id, done)
-    warn('job %s of template %s appeared on %s %s while this run created job %s: an earlier run was interrupted right '
-         'after creating it, before Graph listed it. Deleted job %s, which this run had just created, and kept job %s.'
-         % (keep['id'], keep.get('templateId'), desired.parent_option, desired.parent_id, created_id, created_id, keep['id']))
-    return keep
+        raise TaskFailure(failure.msg, **dict(failure.result, changed=True, actions=['create'], job=job_to_result(created)))
 
 
-def _delete_created(client, jobs_path, created_id, done):
-    try:
-        client.write('DELETE', job_path(jobs_path, created_id))
-    except GraphNotFound:
-        pass  # already gone
-    except GraphError as error:
-        raise TaskFailure('job %s, which this run created, duplicates an earlier job of the template, and deleting it '
-                          'failed: %s. Delete it (state=absent with job_id), then run again.' % (created_id, error),
-                          error=error.to_result(), **done)
+def await_other_run(client, desired, jobs_path, job, until, sleep=time.sleep, monotonic=time.monotonic):
+    """The job of the template once the run that created it had the time to start it, when this task would start it.
+
+    ``job`` was created by another run moments ago: one that created a copy at the same moment (this run adopted it) or
+    that this run found (``is_new``). That run starts it once it has settled (``_converge``); starting it here too
+    would send a second start to a running job. So the jobs of the template are listed until one remains and runs, or
+    until ``until`` (a monotonic time: that run was interrupted, or does not start jobs); the plan is then made from
+    what is listed last (None when the job is gone: then it is created).
+    """
+    if desired.state != 'started' or is_running(job):
+        return job
+
+    def settled(jobs):
+        return len(jobs) == 1 and is_running(jobs[0]), None
+
+    jobs = poll(lambda: jobs_of_template(client.list_all(jobs_path), desired.template_id), settled,
+                max(0.0, until - monotonic()), sleep, monotonic).last
+    return find_job(jobs, desired.template_id)
 
 
 def validate_saved_credentials(client, path, job):
     try:
-        client.write('POST', path + '/validateCredentials', body=dict(useSavedCredentials=True, credentials=[]))
+        # It changes nothing (docs/graph-behaviour.md §3.7): safe to send again after a lost answer or a 503.
+        client.write('POST', path + '/validateCredentials', body=dict(useSavedCredentials=True, credentials=[]), repeatable=True)
     except GraphError as error:
         # 401/403 are about the caller's permissions, 404/429/5xx about the call: only a refusal of the credentials
         # themselves (400 CredentialValidationUnavailable and the like, docs/graph-behaviour.md §3.7) is the answer asked for.
@@ -717,7 +752,7 @@ def wait(client, desired, jobs_path, job, current, actions, task, sleep=time.sle
     baseline = wait_baseline(current) if acted else None
     path = job_path(jobs_path, job['id'])
     outcome = poll(lambda: client.get(path), lambda job: wait_outcome(job, desired.wait_for, baseline),
-                   desired.wait_timeout, sleep, monotonic, first=job)
+                   desired.wait_timeout, sleep, monotonic, first=job, pace=STATE_PACE)
     changed = any(action != 'validate_credentials' for action in actions)
     if outcome.failure:
         raise TaskFailure('wait_for=%s: %s' % (desired.wait_for, outcome.failure), changed=changed, actions=actions,

@@ -183,28 +183,72 @@ def _healthy_reason(job):
     return 'Running; the last cycle succeeded%s.' % (' at %s' % ended if ended else '')
 
 
-HealthRule = namedtuple('HealthRule', 'verdict applies reason')
+# What to try for each quarantine reason (https://learn.microsoft.com/graph/api/resources/synchronization-synchronizationquarantine,
+# https://learn.microsoft.com/entra/identity/app-provisioning/application-provisioning-quarantine-status). Starting a
+# quarantined job clears its quarantine (https://learn.microsoft.com/graph/api/synchronization-synchronizationjob-start).
+_QUARANTINE_ADVICE = {
+    'EncounteredQuarantineException': 'Check the admin credentials (tenant URL and secret token) and that the target '
+                                      'app answers; save the right ones with entra.provisioning.synchronization_secret, '
+                                      'then start the job (entra.provisioning.synchronization_job state=started), which '
+                                      'clears the quarantine.',
+    'TooManyDeletes': 'The job stopped before deleting more objects than its accidental-deletion threshold allows: review '
+                      'the pending deletions in the provisioning logs; if they are intended, raise the threshold, then '
+                      'start the job.',
+    'QuarantinedOnDemand': 'The job was quarantined on request: start it when the target app is ready.',
+}
+_ESCROW_ADVICE = ('Most exports failed: read the errors in the provisioning logs (often a mapping or a required attribute '
+                  'of the target app), fix them, then restart the job (entra.provisioning.synchronization_job '
+                  'state=restarted).')
+_DEFAULT_QUARANTINE_ADVICE = ('Read the quarantine error and the provisioning logs, fix the cause, then start the job '
+                              '(entra.provisioning.synchronization_job state=started), which clears the quarantine.')
 
-# The health verdicts of a job: each one's rule and the sentence that explains it, in the order they are tried (the
-# first rule that applies wins). The module's RETURN (jobs[].health) documents the same rules in the same order.
+
+def _quarantined_advice(job):
+    reason = (job.status.get('quarantine') or {}).get('reason') or ''
+    if reason.startswith('EncounteredBaseEscrow') or reason.startswith('EncounteredTotalEscrow') \
+            or reason.startswith('EncounteredEscrowProportion'):
+        return _ESCROW_ADVICE
+    return _QUARANTINE_ADVICE.get(reason, _DEFAULT_QUARANTINE_ADVICE)
+
+
+def _always(text):
+    return lambda job: text
+
+
+HealthRule = namedtuple('HealthRule', 'verdict applies reason advice')
+
+# The health verdicts of a job: each one's rule, the sentence that explains it and the fix to try, in the order they are
+# tried (the first rule that applies wins). The module's RETURN (jobs[].health) documents the same rules in the same order.
 HEALTH_RULES = (
-    HealthRule('quarantined', lambda job: job.code == 'Quarantine', _quarantined_reason),
+    HealthRule('quarantined', lambda job: job.code == 'Quarantine', _quarantined_reason, _quarantined_advice),
     HealthRule('not_configured', lambda job: job.code == 'NotConfigured',
-               lambda job: 'Not configured: no credentials have been saved and the job has never run.'),
+               lambda job: 'Not configured: no credentials have been saved and the job has never run.',
+               _always('Save the admin credentials (entra.provisioning.synchronization_secret), then start the job.')),
     # Never started, or disabled by the service after a long quarantine (docs/graph-behaviour.md §3.2).
     HealthRule('disabled', lambda job: job.schedule_state == 'Disabled',
-               lambda job: 'Not scheduled (schedule state Disabled): the job was never started, or the service disabled it.'),
+               lambda job: 'Not scheduled (schedule state Disabled): the job was never started, or the service disabled it.',
+               _always('Start the job (entra.provisioning.synchronization_job state=started); if the service disabled it '
+                       'after four weeks in quarantine, fix the cause of the quarantine first.')),
     HealthRule('paused', lambda job: 'Paused' in (job.code, job.schedule_state),
-               lambda job: 'Paused: the job keeps its state and runs again when started.'),
+               lambda job: 'Paused: the job keeps its state and runs again when started.',
+               _always('Start the job when provisioning should resume (entra.provisioning.synchronization_job state=started).')),
     # Its placeholder last_execution (state Failed, error code None) is not a failure (docs/graph-behaviour.md §2.5).
-    HealthRule('not_run', lambda job: job.code == 'NotRun', lambda job: 'Started; the first cycle has not finished yet.'),
+    HealthRule('not_run', lambda job: job.code == 'NotRun', lambda job: 'Started; the first cycle has not finished yet.',
+               _always('Nothing to fix: wait for the first cycle to end (it can take hours in a large tenant).')),
     HealthRule('failing', lambda job: job.code == 'Active' and (job.last_state == 'Failed' or job.failures > 0),
-               _failing_reason),
-    HealthRule('stale', lambda job: job.code == 'Active' and job.is_stale(), _stale_reason),
-    HealthRule('degraded', lambda job: job.code == 'Active' and job.last_state == 'EntryLevelErrors', _degraded_reason),
-    HealthRule('healthy', lambda job: job.code == 'Active', _healthy_reason),
+               _failing_reason,
+               _always('Fix the error of the last cycle (credentials, or the target app being unreachable); the service '
+                       'tries again on its next cycle and quarantines the job if the failures go on.')),
+    HealthRule('stale', lambda job: job.code == 'Active' and job.is_stale(), _stale_reason,
+               _always('Open the job in the admin center and check its schedule; restarting it '
+                       '(entra.provisioning.synchronization_job state=restarted) begins a new cycle.')),
+    HealthRule('degraded', lambda job: job.code == 'Active' and job.last_state == 'EntryLevelErrors', _degraded_reason,
+               _always('Read the errors of the escrowed objects in the provisioning logs (often a missing or duplicate '
+                       'attribute in the target app) and fix them; the service retries them in later cycles.')),
+    HealthRule('healthy', lambda job: job.code == 'Active', _healthy_reason, _always('Nothing to do.')),
     # Any other status code: one this collection does not know.
-    HealthRule('unknown', lambda job: True, lambda job: 'Status code %s is not one this collection knows.' % job.code),
+    HealthRule('unknown', lambda job: True, lambda job: 'Status code %s is not one this collection knows.' % job.code,
+               _always('Open the job in the admin center: this collection does not know its status code.')),
 )
 _HEALTH_RULE = dict((rule.verdict, rule) for rule in HEALTH_RULES)
 
@@ -223,6 +267,12 @@ def describe_health(job, health, now=None, stale_after_hours=None):
     """One sentence that says why ``job`` has the verdict ``health``, for reports and alert e-mails."""
     rule = _HEALTH_RULE.get(health)
     return rule.reason(_Job(job, now, stale_after_hours)) if rule else ''
+
+
+def health_advice(job, health):
+    """The fix to try for ``job`` with the verdict ``health`` (one sentence; "Nothing to do." when healthy)."""
+    rule = _HEALTH_RULE.get(health)
+    return rule.advice(_Job(job)) if rule else ''
 
 
 # --- results (pure) ------------------------------------------------------------------------------------------------
@@ -246,8 +296,14 @@ def job_entry(job, service_principal, now=None, stale_after_hours=None):
     entry = job_to_result(job)
     health = job_health(entry, now=now, stale_after_hours=stale_after_hours)
     entry.update(service_principal=service_principal_to_result(service_principal), health=health,
-                 health_reason=describe_health(entry, health, now=now, stale_after_hours=stale_after_hours))
+                 health_reason=describe_health(entry, health, now=now, stale_after_hours=stale_after_hours),
+                 health_advice=health_advice(entry, health))
     return entry
+
+
+# The permission itself is named by the error's hint in health_reason (_graph_errors), not repeated here.
+_UNREADABLE_ADVICE = ('Give the identity that runs the scan the permission the reason names, or, for a transient error, '
+                      'run the scan again.')
 
 
 def unreadable_entry(service_principal, error):
@@ -261,7 +317,7 @@ def unreadable_entry(service_principal, error):
     if details.get('code'):
         reason += ' (%s)' % details['code']
     hint = error.hint() if isinstance(error, GraphError) else None
-    entry.update(health_reason=reason + '.' + (' ' + hint if hint else ''), error=details)
+    entry.update(health_reason=reason + '.' + (' ' + hint if hint else ''), error=details, health_advice=_UNREADABLE_ADVICE)
     return entry
 
 

@@ -86,9 +86,14 @@ notes:
     replication delay, and adopts it; it retries instantiate once only when nothing appeared within O(wait_timeout).
     It never creates a second application with the same name.
   - A run interrupted at any point converges when run again, because the application is always found by its template
-    and display name before anything is created. A run that is interrupted right after instantiate and run again at
-    once cannot see the new application yet (Entra lists new objects with a delay); it instantiates, then finds both,
-    deletes the one it has just created and keeps the earlier one.
+    and display name before anything is created.
+  - B(Runs at the same moment.) Entra lists a new application only after a delay, so runs that look at the same
+    moment (several playbooks, one play over several hosts, or a run started again at once after a run killed right
+    after instantiate) each instantiate one. After instantiate, the module lists the applications until its own is
+    listed, then for as long again (at least a second), keeps the oldest by C(createdDateTime) (then the smallest id),
+    which every run picks alike, deletes the others it sees (its own when it is not the oldest) and warns naming them.
+    A run that finds several such applications at its first lookup waits up to 20 seconds for the other runs to
+    delete all but one. If a delete fails, the task fails naming the application left.
   - When a wait times out after the application was created, the task fails but still reports C(changed), RV(actions)
     and RV(application); running it again adopts the application.
   - Deleted applications stay in the tenant's deleted items for 30 days, where they can be restored; this module

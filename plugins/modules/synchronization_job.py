@@ -42,7 +42,7 @@ options:
       - The object id of the service principal (enterprise application) that owns the job, as the cmdlets'
         C(-ServicePrincipalId). Not the application (client) id.
       - Exactly one of O(service_principal_id) and O(application_id) is required.
-      - In check mode, V(null) stands for a service principal an earlier task would create (check mode of
+      - In check mode, V(null) (or an empty string) stands for a service principal an earlier task would create (check mode of
         M(entra.provisioning.application_from_template) returns its id as V(null)). The options are checked and the job
         is planned for a service principal without jobs, without any request; O(template_id) may then be V(null) too
         (the service principal's default template, not known before it exists). A real run needs the id.
@@ -154,10 +154,17 @@ notes:
     therefore fails after that minute, with a message that names the option.
   - B(Partial failure.) If a run stops between two writes (for example the job is created but start fails), the next
     run finds the job by its template and completes the work. After a timeout or a server error on create, the module
-    looks for the job before anything else and never sends a second create blindly. After it creates a job, once the
-    job is listed, it deletes that job again (with a warning naming both ids) if an earlier job of the template is
-    listed too, which happens when a run killed right after its create is run again before Graph lists the first job,
-    and manages the earlier job instead.
+    looks for the job before anything else and never sends a second create blindly.
+  - B(Runs at the same moment.) Graph lists a new job only after a delay, so runs that look at the same moment
+    (several playbooks, one play over several hosts, or a run started again at once after a run killed right after
+    its create) each create a job. After it creates a job, the module lists the jobs until its own is listed, then for
+    as long again (at least a second), keeps the job of the template with the smallest id (Graph documents no creation
+    time for jobs; every run picks the same one), deletes the others it sees (its own when it is not that one) and
+    warns naming them. A run that keeps another run's job, or finds a job that another run created moments ago and
+    never started, gives that run up to about 15 seconds to start it before it starts the job itself, so that a start
+    is never sent to a running job (Microsoft warns against it). A run that finds several new jobs of the template
+    waits up to 20 seconds for the other runs to delete all but one. If a delete fails, the task fails naming the job
+    left and how to delete it.
   - B(No in-place update.) Graph documents no update of a job; its schedule and interval are chosen by the template.
     Only the run state is managed.
   - 'Permissions: reading jobs needs C(Synchronization.Read.All); creating, starting, pausing, restarting, deleting

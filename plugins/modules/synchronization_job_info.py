@@ -510,6 +510,17 @@ jobs:
         Quarantined since 2024-05-24T21:45:54.4981365Z (EncounteredQuarantineException):
         SystemForCrossDomainIdentityManagementInvalidCredentials: Please provide a valid tenant URL for your
         application; next attempt 2024-05-24T21:50:54.4981365Z.
+    health_advice:
+      description:
+        - The fix to try, one sentence per verdict (for V(quarantined), per quarantine reason, after
+          U(https://learn.microsoft.com/entra/identity/app-provisioning/application-provisioning-quarantine-status));
+          C(Nothing to do.) when V(healthy). The role P(entra.provisioning.provisioning_report#role) shows it.
+      type: str
+      returned: always
+      sample: >-
+        Check the admin credentials (tenant URL and secret token) and that the target app answers; save the right ones
+        with entra.provisioning.synchronization_secret, then start the job (entra.provisioning.synchronization_job
+        state=started), which clears the quarantine.
     error:
       description: Why the jobs of the service principal could not be read.
       type: dict

@@ -18,6 +18,7 @@ __metaclass__ = type
 
 import os
 
+from ansible import __version__ as ansible_version
 from ansible.errors import AnsibleError
 from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
 from ansible.module_utils.common.parameters import remove_values
@@ -50,11 +51,11 @@ class GraphActionBase(ActionBase):
         with _environment(self._task_environment()):
             validator = ArgumentSpecValidator(**self.module_spec)
             validation = validator.validate(dict(self._task.args))
-        no_log_values = set(validation._no_log_values)
+        no_log_values, alias_warnings, deprecations = validation_findings(validation)
         # The same wording AnsibleModule uses for an option given together with its alias.
-        warnings = ['Both option %(option)s and its alias %(alias)s are set.' % warning for warning in validation._warnings]
-        if validation._deprecations:
-            result['deprecations'] = list(validation._deprecations)
+        warnings = ['Both option %(option)s and its alias %(alias)s are set.' % warning for warning in alias_warnings]
+        if deprecations:
+            result['deprecations'] = deprecations
 
         if validation.error_messages:
             error = validation.errors[0]
@@ -96,6 +97,24 @@ class GraphActionBase(ActionBase):
                 raise AnsibleError('environment must be a dictionary, received %s' % type(templated).__name__)
             merged.update(templated)
         return dict((str(key), str(value)) for key, value in merged.items())
+
+
+def validation_findings(validation):
+    """``(no_log values, alias warnings, deprecations)`` of an ``ArgumentSpecValidator.validate()`` result.
+
+    No ansible-core from 2.17 to 2.21 makes them public: ``ValidationResult`` exposes only ``validated_parameters``,
+    ``unsupported_parameters``, ``errors`` and ``error_messages``, and ``ModuleArgumentSpecValidator`` sends the other
+    findings to the module-side warning store, not to the caller. ``AnsibleModule`` itself reads ``_no_log_values``
+    (https://github.com/ansible/ansible/blob/stable-2.17/lib/ansible/module_utils/common/arg_spec.py,
+    https://github.com/ansible/ansible/blob/stable-2.17/lib/ansible/module_utils/basic.py). The unit tests
+    (tests/unit/plugins/plugin_utils/test__graph_action.py) pin them on every supported core; should a core drop
+    them, the task fails with this message instead of running with secrets unmasked.
+    """
+    try:
+        return set(validation._no_log_values), list(validation._warnings), list(validation._deprecations)
+    except AttributeError as error:
+        raise AnsibleError('entra.provisioning cannot read the argument validation of this ansible-core (%s): %s'
+                           % (ansible_version, error))
 
 
 class _environment:

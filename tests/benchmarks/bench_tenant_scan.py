@@ -62,13 +62,19 @@ SMOKE = dict(service_principals=240, with_jobs=24, latency_ms=10, throttle_proba
              memory_service_principals=2000, memory_with_jobs=200)
 
 # Runs the module's main() in its own process, as Ansible does without the action plugin; prints the module's JSON.
+# The arguments go through a JSON file named on the command line, which AnsibleModule reads on every ansible-core
+# (https://docs.ansible.com/ansible/latest/dev_guide/debugging.html).
 MODULE_PROCESS = '''
-import json, sys
+import json, os, sys, tempfile
 sys.path.insert(0, sys.argv[1])
-from ansible.module_utils.testing import patch_module_args
+with tempfile.NamedTemporaryFile('w', suffix='.json', delete=False) as handle:
+    json.dump({'ANSIBLE_MODULE_ARGS': json.loads(sys.argv[2])}, handle)
+sys.argv = [sys.argv[0], handle.name]
 from ansible_collections.entra.provisioning.plugins.modules import synchronization_job_info
-with patch_module_args(json.loads(sys.argv[2])):
+try:
     synchronization_job_info.main()
+finally:
+    os.unlink(handle.name)
 '''
 
 

@@ -7,6 +7,8 @@ __metaclass__ = type
 
 import json
 
+from playbook_tasks import new_service_principal
+
 PLAY = '''
 - name: Action plugin behaviour
   hosts: localhost
@@ -76,14 +78,23 @@ def test_conflicting_credentials_fail_before_any_request(run_playbook, fresh_emu
 
 
 def test_check_mode_is_taken_from_the_task(run_playbook, fresh_emulator):
+    # A task that would write (create and start a job): in check mode it predicts the change and sends no write.
+    # The task keyword, not --check: the action plugin must read the mode from the task it runs.
+    sp_id = new_service_principal(fresh_emulator)
     run = run_playbook(play('''
-- name: Scan in check mode
-  entra.provisioning.synchronization_job_info:
+- name: Preview a new job
+  entra.provisioning.synchronization_job:
+    service_principal_id: "%s"
+    template_id: scim
+    state: started
   check_mode: true
-'''))
-    result = run.result('Scan in check mode')
-    assert result['status'] == 'ok' and not result['result']['changed']
-    assert not [entry for entry in fresh_emulator.requests_log() if entry['write']]
+''' % sp_id))
+    result = run.result('Preview a new job')
+    assert result['status'] == 'changed', run
+    assert result['result']['actions'] == ['create', 'start']
+    assert result['result']['job']['id'] is None
+    assert fresh_emulator.writes() == []
+    assert fresh_emulator.graph_requests(), 'the preview reads the current jobs'
 
 
 def test_no_secret_or_token_in_a_vvvv_run(run_playbook, fresh_emulator, token_cache_path):

@@ -8,8 +8,8 @@ Configuration (JSON; see docs/emulator.md "Faults"):
       "batch_item_latency_ms": 0,       # added to every $batch item (items run concurrently)
       "rules": [
         {"name": "...", "kind": ["graph", "batch_item"], "method": "GET", "path": "regex",
-         "action": "throttle" | "unavailable" | "drop" | "error",
-         "status": 500, "code": "...", "message": "...", "retry_after": 2.128,
+         "action": "throttle" | "unavailable" | "drop" | "error" | "slow",
+         "status": 500, "delay_ms": 3000, "code": "...", "message": "...", "retry_after": 2.128,
          "probability": 0.5, "count": 3, "every": 2, "after": 0}
       ],
       "rate_limit": {"requests_per_second": 20, "burst": 20, "kinds": ["graph", "batch_item"]},
@@ -33,14 +33,15 @@ import threading
 import time
 
 KINDS = ("graph", "login", "msi", "batch", "batch_item")
-ACTIONS = ("throttle", "unavailable", "drop", "error")
+ACTIONS = ("throttle", "unavailable", "drop", "error", "slow")
 DEFAULT_RULE_KINDS = ("graph", "batch", "batch_item")
 _TOP_LEVEL_KEYS = {
     "seed", "latency_ms", "batch_item_latency_ms", "rules", "rate_limit", "replication_delay_seconds",
     "transient_403_seconds", "transient_409_seconds", "instantiate_error_after_create", "instantiate_error_status",
     "batch_shuffle_responses",
 }
-_RULE_KEYS = {"name", "kind", "method", "path", "action", "status", "code", "message", "retry_after", "probability", "count", "every", "after"}
+_RULE_KEYS = {"name", "kind", "method", "path", "action", "status", "code", "message", "retry_after", "probability", "count", "every", "after",
+              "delay_ms"}
 
 
 class FaultConfigError(ValueError):
@@ -50,8 +51,9 @@ class FaultConfigError(ValueError):
 class FaultDecision:
     """What to do instead of serving a request."""
 
-    def __init__(self, name, action, status, retry_after=None, code=None, message=None):
+    def __init__(self, name, action, status, retry_after=None, code=None, message=None, delay=0.0):
         self.name = name
+        self.delay = delay  # "slow": seconds the answer is held after the request was served
         self.action = action
         self.status = status
         self.retry_after = retry_after
@@ -102,7 +104,10 @@ class _Rule:
             self.path = re.compile(spec["path"]) if spec.get("path") else None
         except re.error as exc:
             raise FaultConfigError("rule %s: bad path regex: %s" % (self.name, exc)) from None
-        default_status = {"throttle": 429, "unavailable": 503, "drop": 0, "error": 500}[self.action]
+        default_status = {"throttle": 429, "unavailable": 503, "drop": 0, "error": 500, "slow": 0}[self.action]
+        self.delay = _number(spec.get("delay_ms", 0), "rule %s: delay_ms" % self.name) / 1000.0
+        if self.action == "slow" and not self.delay:
+            raise FaultConfigError("rule %s: action slow needs delay_ms" % self.name)
         self.status = _number(spec.get("status", default_status), "rule %s: status" % self.name, integer=True)
         if self.action == "error" and not 400 <= self.status <= 599:
             raise FaultConfigError("rule %s: status must be 400-599" % self.name)
@@ -224,7 +229,7 @@ class FaultInjector:
             for rule in self.rules:
                 if rule.matches(kind, method, path) and rule.fires():
                     self.injected += 1
-                    return FaultDecision(rule.name, rule.action, rule.status, rule.retry_after, rule.code, rule.message)
+                    return FaultDecision(rule.name, rule.action, rule.status, rule.retry_after, rule.code, rule.message, rule.delay)
             if self.rate_limit is not None and kind in self.rate_limit.kinds:
                 wait = self.rate_limit.take()
                 if wait is not None:

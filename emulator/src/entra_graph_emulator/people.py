@@ -32,6 +32,7 @@ from .odata import matches
 from .odata import paged_collection
 from .odata import parse_select
 from .permissions import APP_ROLE_ASSIGNMENTS_READ
+from .permissions import GROUP_MEMBERS_READ
 from .permissions import GROUPS_READ
 from .permissions import USERS_READ
 
@@ -186,7 +187,7 @@ def get_group(request):
     return _entity(request, "groups", group, GROUP_PROPERTIES, "microsoft.graph.group")
 
 
-@ROUTES.route("GET", "/groups/{group_id}/members", permission=GROUPS_READ)
+@ROUTES.route("GET", "/groups/{group_id}/members", permission=GROUP_MEMBERS_READ)
 def list_group_members(request):
     store = request.store
     group_id = request.params["group_id"]

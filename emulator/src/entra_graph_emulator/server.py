@@ -304,10 +304,15 @@ class EmulatorServer:
         if kind == "control":
             return self._finish(context, self._serve_control(context, method, path, query, headers, body), kind)
         fault_name = None
+        slow = None
         if kind != "unknown":
             if self.faults.latency_seconds:
                 time.sleep(self.faults.latency_seconds)
             decision = self.faults.decide(kind, method, path)
+            if decision is not None and decision.action == "slow":
+                # Served as usual, the answer held back: a client that gives up first does not know that the call
+                # was processed (the case a POST's caller must re-read for).
+                slow, decision = decision, None
             if decision is not None:
                 fault_name = decision.name
                 if decision.action == "drop":
@@ -325,8 +330,12 @@ class EmulatorServer:
             else:
                 response = Response(404, {"error": "not_found", "error_description": "Nothing is served at '%s' on this port." % path},
                                     {"Content-Type": OAUTH_CONTENT_TYPE})
+        if slow is not None:
+            fault_name = slow.name
         self._log(context, kind, method, path, query, response.status, started, fault_name,
                   batch_item_methods=getattr(context, "batch_item_methods", None))
+        if slow is not None:
+            time.sleep(slow.delay)  # logged when served: the log shows what Graph did, whether or not the client heard it
         return self._finish(context, response, kind)
 
     def _finish(self, context, response, kind):
@@ -447,6 +456,9 @@ class EmulatorServer:
             time.sleep(self.faults.batch_item_latency_seconds)
         decision = self.faults.decide("batch_item", method, full_path)
         fault_name = None
+        if decision is not None and decision.action == "slow":
+            time.sleep(decision.delay)  # items run before the container answers: holding one holds the container
+            fault_name, decision = decision.name, None
         if decision is not None and decision.action == "drop":
             self._log(item_context, "batch_item", method, full_path, query, 0, started, decision.name, parent_request_id=context.request_id)
             raise DropConnection(decision.name)

@@ -30,8 +30,10 @@ Every quirk cites its source. Names in brackets, like [restart] or [quarantine g
 and [our choice] mark our own choices (collected in docs/synchronization.md#choices-where-the-docs-are-silent).
 """
 
+from ..permissions import PARSE_EXPRESSION
 from ..permissions import PROVISION_ON_DEMAND
 from ..permissions import PROVISIONING_LOGS_READ
+from ..permissions import SCHEMA_READ
 from ..permissions import SCHEMA_WRITE
 from ..permissions import SYNC_READ
 from ..permissions import SYNC_WRITE
@@ -62,12 +64,12 @@ _APP_ROOT = "/applications/{app_id}/synchronization"
 
 def _schema_routes(schema_path, writable):
     routes = [
-        ("GET", schema_path, schema.get_schema, SYNC_READ),
+        ("GET", schema_path, schema.get_schema, SCHEMA_READ),
         ("GET", schema_path + "/filterOperators()", schema.get_filter_operators, SYNC_READ),
         ("GET", schema_path + "/filterOperators", schema.get_filter_operators, SYNC_READ),
         ("GET", schema_path + "/functions()", schema.get_functions, SYNC_READ),
         ("GET", schema_path + "/functions", schema.get_functions, SYNC_READ),
-        ("POST", schema_path + "/parseExpression", schema.parse_expression_action, SYNC_READ),
+        ("POST", schema_path + "/parseExpression", schema.parse_expression_action, PARSE_EXPRESSION),
         ("GET", schema_path + "/directories", schema.list_directories, SYNC_READ),
         ("GET", schema_path + "/directories/{directory_id}", schema.get_directory, SYNC_READ),
         ("POST", schema_path + "/directories/{directory_id}/discover", schema.discover_directory, SCHEMA_WRITE),

@@ -171,9 +171,15 @@ def test_plan_application_actions(current, state, actions):
 
 
 class TestInstantiateMayHaveCreated:
-    @pytest.mark.parametrize('status', [404, 408, 500, 502, 503, 504, None])
+    @pytest.mark.parametrize('status', [404, 408, 500, 502, 503, 504])
     def test_unknown_outcomes_are_looked_up(self, status):
         assert instantiate_may_have_created(GraphError(status, 'x', 'y', method='POST', path='/p'))
+
+    def test_a_lost_answer_is_looked_up(self):
+        assert instantiate_may_have_created(GraphError(None, 'ConnectionError', 'ReadTimeout', method='POST', path='/p'))
+
+    def test_a_refused_tls_certificate_sent_nothing(self):
+        assert not instantiate_may_have_created(GraphError(None, 'TLSError', 'not verified', method='POST', path='/p'))
 
     @pytest.mark.parametrize('status', [400, 401, 403, 409, 429])
     def test_clear_refusals_are_not(self, status):

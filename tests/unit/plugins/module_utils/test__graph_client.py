@@ -22,6 +22,8 @@ from ansible_collections.entra.provisioning.plugins.module_utils._graph_errors i
 )
 from ansible_collections.entra.provisioning.plugins.module_utils._graph_options import ConnectionSettings
 
+from ansible_collections.entra.provisioning.tests.unit.plugins.module_utils.scripted_http import ReplyScript
+
 BASE = 'https://graph.example.test/v1.0'
 
 
@@ -37,15 +39,15 @@ class FakeResponse:
 
 
 class ScriptedSession:
-    """Answers each request with the next scripted reply; records what was sent."""
+    """Answers each request with the next scripted reply (all of them must be used: see conftest.py); records what was sent."""
 
     def __init__(self, replies):
-        self.replies = list(replies)
+        self.replies = ReplyScript(replies, 'ScriptedSession')
         self.sent = []
 
     def request(self, method, url, params=None, data=None, headers=None):
         self.sent.append(dict(method=method, url=url, params=params, body=json.loads(data) if data else None, headers=headers))
-        reply = self.replies.pop(0)
+        reply = self.replies.next(method, url)
         if isinstance(reply, Exception):
             raise reply
         if callable(reply):
@@ -231,17 +233,20 @@ def test_get_or_none_and_get_eventually():
     client, dummy, sleeps, dummy2 = make_client([FakeResponse(404), FakeResponse(404), FakeResponse(403), FakeResponse(200, {'id': 'sp'})])
     assert client.get_or_none('/servicePrincipals/x') is None
     assert client.get_eventually('/servicePrincipals/x', within=60) == {'id': 'sp'}
-    assert sleeps == [1.0, 2.0]
+    assert sleeps == [0.5, 1.0]  # the replication pace of _polling
 
 
 def test_get_eventually_gives_up_after_its_time():
     clock = [0.0]
-    client, dummy, sleeps, dummy2 = make_client([FakeResponse(404)] * 10)
+    # The replication pace (_polling.REPLICATION_PACE, 0.5 s doubling to 2 s): reads at 0, 0.5, 1.5 and 3.5 s, and a
+    # last one when the 5 s are up: five reads, no more.
+    client, session, dummy, dummy2 = make_client([FakeResponse(404)] * 5)
     client._monotonic = lambda: clock[0]
     client._sleep = lambda seconds: clock.__setitem__(0, clock[0] + seconds)
     with pytest.raises(GraphNotFound):
         client.get_eventually('/x', within=5)
     assert clock[0] <= 5
+    assert len(session.sent) == 5
 
 
 def _batch_reply(statuses, headers=None):
@@ -298,3 +303,53 @@ def test_batch_consumes_a_generator_lazily():
     next(iterator)
     assert len(consumed) <= 21
     assert len(list(iterator)) == 39
+
+
+# --- write_confirmed: a POST that lost its answer is re-read, then sent again only when it was not processed ----------
+
+def test_write_confirmed_sends_again_when_the_re_read_shows_the_post_was_not_processed():
+    import requests
+    client, session, sleeps, warnings = make_client([
+        FakeResponse(503, {'error': {'code': 'ServiceUnavailable'}}, {'Retry-After': '2'}),
+        requests.exceptions.ConnectionError('reset'),
+        FakeResponse(201, {'id': 'job1'}),
+    ])
+    reads = []
+    assert client.write_confirmed('POST', '/jobs', lambda: reads.append(1), body={'templateId': 'scim'}) == ({'id': 'job1'}, None)
+    assert [sent['method'] for sent in session.sent] == ['POST', 'POST', 'POST']
+    assert len(reads) == 2
+    assert sleeps[0] == 2.0 and len(sleeps) == 2  # the 503's Retry-After, then the policy's backoff
+    assert 'not processed' in warnings[0]
+
+
+def test_write_confirmed_does_not_send_again_what_the_re_read_shows_done():
+    client, session, sleeps, warnings = make_client([FakeResponse(504)])
+    assert client.write_confirmed('POST', '/jobs/j/start', lambda: {'id': 'j'}) == (None, {'id': 'j'})
+    assert len(session.sent) == 1 and sleeps == []
+    assert 'had processed it' in warnings[0]
+
+
+@pytest.mark.parametrize('status', [400, 403, 404, 409])
+def test_write_confirmed_never_repeats_a_refusal(status):
+    client, session, dummy, dummy2 = make_client([FakeResponse(status, {'error': {'code': 'No'}})])
+    reads = []
+    with pytest.raises(GraphError):
+        client.write_confirmed('POST', '/jobs', lambda: reads.append(1))
+    assert len(session.sent) == 1 and reads == []
+
+
+def test_write_confirmed_stops_at_the_clients_retry_budget_with_a_clear_message():
+    client, session, sleeps, dummy = make_client([FakeResponse(503, {'error': {'code': 'ServiceUnavailable', 'message': 'Busy.'}})] * 3,
+                                                 max_retries=2)
+    with pytest.raises(GraphError) as caught:
+        client.write_confirmed('POST', '/jobs', lambda: None)
+    assert len(session.sent) == 3 and len(sleeps) == 2
+    assert caught.value.status == 503
+    assert 'sent 3 times' in str(caught.value)
+    assert 'retry budget of 2 retries' in str(caught.value) and 'Busy' in str(caught.value)
+
+
+def test_repeatable_post_is_retried_like_a_read():
+    client, session, sleeps, dummy = make_client([FakeResponse(503), FakeResponse(204)])
+    assert client.write('POST', '/jobs/j/validateCredentials', {'useSavedCredentials': True}, repeatable=True) is None
+    assert len(session.sent) == 2

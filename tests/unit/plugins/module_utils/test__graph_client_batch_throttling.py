@@ -17,6 +17,8 @@ from ansible_collections.entra.provisioning.plugins.module_utils._graph_client i
 from ansible_collections.entra.provisioning.plugins.module_utils._graph_errors import GraphThrottled
 from ansible_collections.entra.provisioning.plugins.module_utils._graph_options import ConnectionSettings
 
+from ansible_collections.entra.provisioning.tests.unit.plugins.module_utils.scripted_http import ReplyScript
+
 
 class Reply:
     def __init__(self, status, body=None, headers=None):
@@ -34,14 +36,14 @@ class Transport:
 
     def __init__(self, answer, containers=()):
         self.answer = answer
-        self.containers = list(containers)
+        self.containers = ReplyScript(containers, 'scripted $batch containers')
         self.sent = []
 
     def request(self, method, url, params=None, data=None, headers=None):
         urls = [item['url'] for item in json.loads(data)['requests']]
         self.sent.append(urls)
         if self.containers:
-            reply = self.containers.pop(0)
+            reply = self.containers.next(method, url)
             if isinstance(reply, Exception):
                 raise reply
             return reply

@@ -5,7 +5,7 @@
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
-from ansible_collections.entra.provisioning.plugins.module_utils._polling import poll
+from ansible_collections.entra.provisioning.plugins.module_utils._polling import STATE_PACE, poll
 
 
 class FakeTime:
@@ -21,11 +21,30 @@ class FakeTime:
         return self.now
 
 
-def test_poll_backs_off_from_1_to_10_seconds_until_reached():
+def test_poll_waits_for_replication_at_a_short_capped_interval():
     clock = FakeTime()
     values = iter(range(100))
 
     outcome = poll(lambda: next(values), lambda value: (value == 6, None), 300, clock.sleep, clock.monotonic)
+
+    assert outcome.reached and outcome.last == 6
+    assert clock.sleeps == [0.5, 1.0, 2.0, 2.0, 2.0, 2.0]
+
+
+def test_an_object_that_replicates_in_8_seconds_is_seen_within_2_seconds():
+    # Issue 9, defect 11: with a backoff of 1, 2, 4, 8 s it was seen at 15 s.
+    clock = FakeTime()
+
+    outcome = poll(lambda: clock.now >= 8, lambda visible: (visible, None), 60, clock.sleep, clock.monotonic)
+
+    assert outcome.reached and 8 <= clock.now <= 10
+
+
+def test_poll_backs_off_from_1_to_10_seconds_for_a_job_state():
+    clock = FakeTime()
+    values = iter(range(100))
+
+    outcome = poll(lambda: next(values), lambda value: (value == 6, None), 300, clock.sleep, clock.monotonic, pace=STATE_PACE)
 
     assert outcome.reached and outcome.last == 6
     assert clock.sleeps == [1.0, 2.0, 4.0, 8.0, 10.0, 10.0]
@@ -47,8 +66,8 @@ def test_poll_times_out_without_sleeping_past_the_deadline():
 
     assert not outcome.reached and outcome.failure is None
     assert sum(clock.sleeps) == 12
-    assert clock.sleeps[-1] == 5.0  # 1 + 2 + 4, then only what is left
-    assert len(reads) == 5  # the first, then one after each sleep, the last one at the deadline
+    assert clock.sleeps[-1] == 0.5  # 0.5 + 1 + 2 + 2 + 2 + 2 + 2, then only what is left
+    assert len(reads) == 9  # the first, then one after each sleep, the last one at the deadline
 
 
 def test_poll_judges_a_value_already_read_before_any_request():

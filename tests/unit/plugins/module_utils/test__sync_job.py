@@ -11,9 +11,10 @@ from ansible_collections.entra.provisioning.plugins.module_utils._sync_job impor
     DesiredJob,
     _parent_failure,
     find_job,
+    is_new,
     is_running,
+    await_other_run,
     job_diff,
-    job_to_keep,
     keep_one_job,
     plan_job_actions,
     quarantine_message,
@@ -211,56 +212,23 @@ def test_find_job_fails_on_ambiguity_and_lists_the_ids():
     assert failure.value.result['job_ids'] == ['scim.aaa', 'scim.bbb']
 
 
-# --- one job after a create (a re-run inside the replication window of a killed run's job) -------------------------
+# --- one job after a create (runs at the same moment; a re-run inside the replication window of a killed run's job) ---
 
 OURS = 'scim.0000000000000000000000000000000b'
 EARLIER = 'scim.0000000000000000000000000000000a'
-
-
-def test_job_to_keep_waits_until_the_new_job_is_listed():
-    # A job created moments ago is not listed yet (docs/graph-behaviour.md §3.6): nothing can be decided.
-    assert job_to_keep([], OURS, 'scim') is None
-    assert job_to_keep([graph_job(job_id=EARLIER)], OURS, 'scim') is None
-
-
-def test_job_to_keep_keeps_the_new_job_when_it_is_the_only_one_of_its_template():
-    jobs = [graph_job(template='Azure2Azure', job_id='Azure2Azure.1'), graph_job(job_id=OURS)]
-
-    assert job_to_keep(jobs, OURS, 'scim')['id'] == OURS
-
-
-def test_job_to_keep_prefers_the_earlier_job_of_the_template():
-    jobs = [graph_job(job_id=OURS), graph_job(job_id=EARLIER)]
-
-    assert job_to_keep(jobs, OURS, 'SCIM')['id'] == EARLIER
-
-
-def test_job_to_keep_uses_find_jobs_template_rules():
-    # A job created under the derived template is of the template the task names (template_matches).
-    ours = graph_job(template='customappssoOutDelta', job_id='customappssoOutDelta.b')
-    earlier = graph_job(template='customappssoOutDelta', job_id='customappssoOutDelta.a')
-    other = graph_job(template='customappssoRoleIn', job_id='customappssoRoleIn.c')
-
-    assert job_to_keep([ours, other, earlier], ours['id'], 'customappsso')['id'] == earlier['id']
-    assert job_to_keep([ours, other], ours['id'], 'customappsso')['id'] == ours['id']
-
-
-def test_job_to_keep_fails_on_several_earlier_jobs_and_lists_them():
-    jobs = [graph_job(job_id=OURS), graph_job(job_id=EARLIER), graph_job(job_id='scim.c')]
-
-    with pytest.raises(TaskFailure) as failure:
-        job_to_keep(jobs, OURS, 'scim')
-
-    assert failure.value.result['job_ids'] == [EARLIER, 'scim.c']
+LATER = 'scim.0000000000000000000000000000000c'
 
 
 class FakeJobsClient:
-    """Lists scripted pages of jobs one read at a time (the last one repeats); records writes."""
+    """Lists scripted pages of jobs one read at a time (the last one repeats); records writes; ``get`` reads the
+    scripted states of a job one at a time."""
 
-    def __init__(self, listings, delete_error=None):
+    def __init__(self, listings, delete_error=None, states=None):
         self.listings = list(listings)
         self.writes = []
         self.delete_error = delete_error
+        self.states = list(states or [])
+        self.gets = 0
 
     def list_all(self, path):
         assert path == JOBS_PATH
@@ -271,43 +239,74 @@ class FakeJobsClient:
         if self.delete_error is not None:
             raise self.delete_error
 
+    def get(self, path):
+        self.gets += 1
+        return self.states.pop(0) if len(self.states) > 1 else self.states[0]
+
 
 JOBS_PATH = '/servicePrincipals/%s/synchronization/jobs' % SP_ID
 
 
-def keep_one(client, warnings):
-    sleeps = []
-    clock = [0.0]
+class Clock:
+    def __init__(self):
+        self.now = 0.0
+        self.sleeps = []
 
-    def sleep(seconds):
-        sleeps.append(seconds)
-        clock[0] += seconds
+    def sleep(self, seconds):
+        self.sleeps.append(seconds)
+        self.now += seconds
 
-    kept = keep_one_job(client, desired(), JOBS_PATH, graph_job(job_id=OURS), warnings.append, sleep=sleep,
-                        monotonic=lambda: clock[0])
-    return kept, sleeps
+    def monotonic(self):
+        return self.now
 
 
-def test_keep_one_job_deletes_the_job_it_created_and_adopts_the_earlier_one():
-    # The earlier job of a killed run shows up once ours is listed too.
+def keep_one(client, warnings, created=OURS):
+    clock = Clock()
+    kept = keep_one_job(client, desired(), JOBS_PATH, graph_job(job_id=created), warnings.append, 0.0, sleep=clock.sleep,
+                        monotonic=clock.monotonic)
+    return kept, clock.sleeps
+
+
+def test_keep_one_job_deletes_the_job_it_created_and_adopts_the_one_with_the_smallest_id():
+    # Another run's job (or a killed run's) shows up once ours is listed too.
     client = FakeJobsClient([[], [graph_job(job_id=EARLIER)], [graph_job(job_id=EARLIER), graph_job(job_id=OURS)]])
     warnings = []
 
-    kept, sleeps = keep_one(client, warnings)
+    kept, dummy = keep_one(client, warnings)
 
-    assert kept['id'] == EARLIER
+    assert kept.kept['id'] == EARLIER and kept.adopted
     assert client.writes == [('DELETE', '%s/%s' % (JOBS_PATH, OURS), None)]
-    assert len(sleeps) == 2
     assert len(warnings) == 1 and EARLIER in warnings[0] and OURS in warnings[0] and 'interrupted' in warnings[0]
+
+
+def test_keep_one_job_keeps_its_job_when_it_has_the_smallest_id_and_deletes_the_other():
+    client = FakeJobsClient([[graph_job(job_id=LATER), graph_job(job_id=OURS)]])
+    warnings = []
+
+    kept, dummy = keep_one(client, warnings)
+
+    assert kept.kept['id'] == OURS and not kept.adopted
+    assert client.writes == [('DELETE', '%s/%s' % (JOBS_PATH, LATER), None)]
+    assert len(warnings) == 1 and 'kept %s, deleted %s.' % (OURS, LATER) in warnings[0]
+
+
+def test_keep_one_job_counts_only_jobs_of_its_template():
+    # A job created under the derived template is of the template the task names (template_matches).
+    client = FakeJobsClient([[graph_job(template='Azure2Azure', job_id='Azure2Azure.0'), graph_job(job_id=OURS),
+                              graph_job(template='scimOutDelta', job_id='scimOutDelta.f')]])
+
+    kept, dummy = keep_one(client, [])
+
+    assert kept.kept['id'] == OURS and client.writes == [('DELETE', '%s/scimOutDelta.f' % JOBS_PATH, None)]
 
 
 def test_keep_one_job_keeps_the_job_it_created_when_it_is_alone():
     client = FakeJobsClient([[graph_job(job_id=OURS)]])
     warnings = []
 
-    kept, sleeps = keep_one(client, warnings)
+    kept, dummy = keep_one(client, warnings)
 
-    assert kept['id'] == OURS and client.writes == [] and warnings == [] and sleeps == []
+    assert kept.kept['id'] == OURS and client.writes == [] and warnings == []
 
 
 def test_keep_one_job_gives_up_waiting_for_the_listing_with_a_warning():
@@ -316,31 +315,77 @@ def test_keep_one_job_gives_up_waiting_for_the_listing_with_a_warning():
 
     kept, sleeps = keep_one(client, warnings)
 
-    assert kept['id'] == OURS and client.writes == []
+    assert kept.kept['id'] == OURS and client.writes == []
     assert sum(sleeps) == pytest.approx(60.0)
     assert len(warnings) == 1 and OURS in warnings[0] and 'could not check' in warnings[0]
 
 
-def test_keep_one_job_with_several_earlier_jobs_deletes_its_own_and_fails_listing_them():
-    client = FakeJobsClient([[graph_job(job_id=EARLIER), graph_job(job_id='scim.c'), graph_job(job_id=OURS)]])
-
-    with pytest.raises(TaskFailure) as failure:
-        keep_one(client, [])
-
-    assert client.writes == [('DELETE', '%s/%s' % (JOBS_PATH, OURS), None)]
-    assert failure.value.result['job_ids'] == [EARLIER, 'scim.c'] and failure.value.result['changed'] is False
-    assert 'set job_id' in failure.value.msg and OURS in failure.value.msg
-
-
-def test_keep_one_job_reports_the_created_job_when_its_delete_fails():
+def test_keep_one_job_reports_the_created_job_and_what_was_left_when_its_delete_fails():
     error = GraphError(500, 'InternalServerError', 'boom', method='DELETE', path='%s/%s' % (JOBS_PATH, OURS))
     client = FakeJobsClient([[graph_job(job_id=EARLIER), graph_job(job_id=OURS)]], delete_error=error)
 
     with pytest.raises(TaskFailure) as failure:
         keep_one(client, [])
 
-    assert OURS in failure.value.msg and failure.value.result['changed'] is True
+    assert OURS in failure.value.msg and 'job_id: %s and state: absent' % OURS in failure.value.msg
+    assert failure.value.result['changed'] is True and failure.value.result['left'] == [OURS]
     assert failure.value.result['actions'] == ['create'] and failure.value.result['job']['id'] == OURS
+    assert failure.value.result['kept'] == EARLIER
+
+
+def await_other(client, job, state='started', until=30.0):
+    clock = Clock()
+    job = await_other_run(client, desired(state=state), JOBS_PATH, job, until, clock.sleep, clock.monotonic)
+    return job, clock
+
+
+def test_an_adopted_job_started_by_its_run_is_not_started_again():
+    client = FakeJobsClient([[graph_job(job_id=EARLIER)], [graph_job('Active', 'NotRun', job_id=EARLIER)]])
+
+    job, dummy = await_other(client, graph_job(job_id=EARLIER))
+
+    assert is_running(job) and job['id'] == EARLIER
+    assert plan_job_actions(job, desired(state='started'))[0] == []
+
+
+def test_it_waits_until_the_other_copies_are_gone_and_the_job_runs():
+    client = FakeJobsClient([[graph_job(job_id=EARLIER), graph_job(job_id=OURS)],
+                             [graph_job('Active', 'NotRun', job_id=EARLIER), graph_job(job_id=OURS)],
+                             [graph_job('Active', 'NotRun', job_id=EARLIER)]])
+
+    job, clock = await_other(client, graph_job(job_id=EARLIER))
+
+    assert is_running(job) and len(clock.sleeps) == 2
+
+
+def test_a_job_nobody_starts_is_started_once_its_run_had_the_time():
+    client = FakeJobsClient([[graph_job(job_id=EARLIER)]])
+
+    job, clock = await_other(client, graph_job(job_id=EARLIER), until=12.0)
+
+    assert clock.now == pytest.approx(12.0)
+    assert plan_job_actions(job, desired(state='started', validate_credentials=True))[0] == ['validate_credentials', 'start']
+
+
+def test_a_job_that_disappears_meanwhile_is_created_again():
+    client = FakeJobsClient([[]])
+
+    job, dummy = await_other(client, graph_job(job_id=EARLIER), until=3.0)
+
+    assert job is None and plan_job_actions(job, desired(state='started'))[0] == ['create', 'start']
+
+
+def test_nothing_is_waited_for_when_nothing_would_start_the_job():
+    client = FakeJobsClient([[graph_job(job_id=EARLIER)]])
+
+    for state, job in (('present', graph_job(job_id=EARLIER)), ('started', graph_job('Active', 'Active', job_id=EARLIER))):
+        dummy, clock = await_other(client, job, state=state)
+        assert clock.sleeps == []
+
+
+def test_is_new():
+    assert is_new(graph_job('Disabled', 'NotConfigured')) and is_new(graph_job('Disabled', 'Paused'))
+    assert not is_new(graph_job('Paused', 'Paused')) and not is_new(graph_job('Active', 'Quarantine'))
 
 
 def test_is_running():

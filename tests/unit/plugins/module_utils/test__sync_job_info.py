@@ -19,6 +19,7 @@ from ansible_collections.entra.provisioning.plugins.module_utils._sync_job_info 
     JobScan,
     check_options,
     describe_health,
+    health_advice,
     job_entry,
     job_health,
     job_matches,
@@ -203,6 +204,36 @@ def test_stale_reason_says_how_long():
 @pytest.mark.parametrize('verdict', [verdict for verdict in HEALTH_VERDICTS if verdict != 'unreadable'])
 def test_every_verdict_has_a_reason(verdict):
     assert describe_health(job_to_result(running()), verdict, now=NOW, stale_after_hours=24.0)
+
+
+@pytest.mark.parametrize('verdict', [verdict for verdict in HEALTH_VERDICTS if verdict != 'unreadable'])
+def test_every_verdict_has_advice(verdict):
+    assert health_advice(job_to_result(running()), verdict).endswith('.')
+
+
+def quarantined_for(reason):
+    job = job_to_result(QUARANTINED)
+    job['status']['quarantine']['reason'] = reason
+    return job
+
+
+@pytest.mark.parametrize('reason, fix', [
+    ('EncounteredQuarantineException', 'save the right ones with entra.provisioning.synchronization_secret'),
+    ('EncounteredBaseEscrowThreshold', 'restart the job'),
+    ('EncounteredTotalEscrowThreshold', 'restart the job'),
+    ('EncounteredEscrowProportionThreshold', 'restart the job'),
+    ('TooManyDeletes', 'accidental-deletion threshold'),
+    ('QuarantinedOnDemand', 'quarantined on request'),
+    ('IngestionInterrupted', 'Read the quarantine error'),
+    (None, 'Read the quarantine error'),
+])
+def test_quarantine_advice_follows_the_quarantine_reason(reason, fix):
+    assert fix in health_advice(quarantined_for(reason), 'quarantined')
+
+
+def test_job_entry_carries_the_advice_and_a_healthy_job_needs_nothing():
+    assert job_entry(running(), SP, now=NOW, stale_after_hours=24.0)['health_advice'] == 'Nothing to do.'
+    assert 'start the job' in job_entry(QUARANTINED, SP, now=NOW, stale_after_hours=24.0)['health_advice']
 
 
 def paused():
