@@ -128,7 +128,7 @@ for entry in "${CORES[@]}"; do
     [ -x "$venv/bin/python" ] || "${PYTHONS[${entry##*:}]}" -m venv "$venv"
     extra=()
     if [ "$core" = "$OLDEST" ] || [ "$core" = "$NEWEST" ]; then
-        extra=("$ROOT/emulator" 'ansible-runner>=2.4')
+        extra=("$ROOT/emulator" 'ansible-runner>=2.4' 'ansible-rulebook>=1.1' 'ansible-builder>=3.1')
     fi
     quiet_pip "$venv/bin/python" -m pip install -q --disable-pip-version-check "ansible-core==$core.*" -r "$ROOT/requirements.txt" \
         'pytest>=8' 'pytest-xdist>=3.5' "${extra[@]}"
@@ -225,7 +225,7 @@ for entry in "${CORES[@]}"; do
     core=${entry%%:*}
     venv=$(core_venv "$core")
     step "unit tests, ansible-core $("$venv/bin/python" -c 'import ansible; print(ansible.__version__)') (Python ${entry##*:})"
-    PYTHONPATH=$WORK "$venv/bin/python" -m pytest tests/unit/plugins -p no:cacheprovider -q
+    PYTHONPATH=$WORK "$venv/bin/python" -m pytest tests/unit/plugins tests/unit/extensions -p no:cacheprovider -q
 done
 
 step "pytest: the Graph emulator's own tests"
