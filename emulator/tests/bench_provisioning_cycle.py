@@ -11,7 +11,7 @@ import tempfile
 import time
 
 from entra_graph_emulator import people
-from test_synchronization import Graph, configured_job, read_job, sync
+from synchronization_world import Graph, configured_job, read_job, sync
 
 ROLES = ("AuditLog.Read.All", "Directory.Read.All")
 

@@ -102,3 +102,10 @@ def no_roles_client(emulator):
 @pytest.fixture()
 def anonymous_client(emulator):
     return GraphClient(emulator, None, None)
+
+
+@pytest.fixture()
+def graph(tmp_path):
+    """An in-process emulator driven through its real router (synchronization_world.Graph)."""
+    from synchronization_world import Graph  # pylint: disable=import-outside-toplevel
+    return Graph(str(tmp_path))

@@ -11,7 +11,7 @@ import json
 
 import pytest
 
-from test_synchronization import Graph, configured_job, read_job, shared_example, sync
+from synchronization_world import Graph, configured_job, read_job, shared_example, sync
 
 LOGS = "/auditLogs/provisioning"
 ALL_ROLES = ("Synchronization.ReadWrite.All", "AuditLog.Read.All", "Directory.Read.All", "Application.Read.All")

@@ -9,7 +9,7 @@ import os
 import pytest
 
 from entra_graph_emulator import expressions
-from test_synchronization import DOC_TIME, SYNC_DATA, Graph, configured_job, new_job, read_job, shared_example, sync
+from synchronization_world import DOC_TIME, SYNC_DATA, Graph, configured_job, new_job, read_job, shared_example, sync
 
 
 @pytest.fixture(name="graph")

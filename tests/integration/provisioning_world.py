@@ -75,5 +75,3 @@ class World:
 
 def module_args(world, **options):
     return dict(options, service_principal_id=world.sp_id, job_id=world.job_id)
-
-

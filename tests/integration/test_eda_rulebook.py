@@ -27,7 +27,6 @@ START_TIMEOUT = 60
 ACTION_TIMEOUT = 60
 
 
-
 @pytest.fixture(autouse=True)
 def rulebook_tools():
     # Missing tools fail the test, never skip it: a suite that skips what it cannot run proves nothing.

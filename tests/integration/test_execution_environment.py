@@ -23,7 +23,6 @@ COLLECTION_ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspat
 EXAMPLE = os.path.join(COLLECTION_ROOT, 'examples', 'execution-environment')
 
 
-
 @pytest.fixture(autouse=True)
 def builder():
     # A missing tool fails the test, never skips it.
