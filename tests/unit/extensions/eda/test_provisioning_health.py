@@ -9,7 +9,6 @@ __metaclass__ = type
 
 import asyncio
 import os
-import runpy
 
 import pytest
 
@@ -20,7 +19,13 @@ SECRET = 'very-secret-value-123'
 
 @pytest.fixture(scope='module')
 def source():
-    return runpy.run_path(SOURCE)
+    # What runpy.run_path(SOURCE) does, as ansible-rulebook loads a source, but without runpy's path importers: under
+    # pytest-ansible, ansible's collection finder claims every path below ansible_collections/, and run_path then looks
+    # for a __main__ module inside the file as if it were a directory.
+    namespace = {'__name__': '<run_path>', '__file__': SOURCE}
+    with open(SOURCE, encoding='utf-8') as handle:
+        exec(compile(handle.read(), SOURCE, 'exec'), namespace)  # pylint: disable=exec-used
+    return namespace
 
 
 @pytest.fixture(autouse=True)
