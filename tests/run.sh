@@ -1,13 +1,13 @@
 #!/usr/bin/env bash
 # The whole test suite, from a fresh machine: builds its venvs from PyPI, copies the collection to the
 # ansible_collections/entra/provisioning layout ansible-test needs, and runs, on the ansible-core versions the
-# collection supports (meta/runtime.yml: 2.17 and later):
+# collection supports (meta/runtime.yml: 2.19 and later, the ansible-core releases not at end of life):
 #   - ruff, the docs site check, antsibull-changelog, antsibull-docs and ansible-lint (once);
-#   - ansible-test sanity on the oldest (2.17) and the newest (2.21) core, side by side;
-#   - the unit tests on every core (2.17, 2.18, 2.19, 2.20, 2.21);
+#   - ansible-test sanity on every supported core (2.19, 2.20, 2.21), side by side;
+#   - the unit tests on every core (2.19, 2.20, 2.21);
 #   - the Graph emulator's own tests and the user's-CI example (once);
 #   - the integration tests (real ansible-playbook runs against the emulator) on the oldest and the newest core.
-# ansible-core 2.20 and later need Python 3.12 on the controller; 2.17 to 2.19 run on Python 3.11. A missing Python
+# ansible-core 2.20 and later need Python 3.12 on the controller; 2.19 runs on Python 3.11. A missing Python
 # fails the suite: nothing is skipped silently.
 #
 # Usage: bash tests/run.sh            (ENTRA_TEST_QUICK=1 skips the sanity runs)
@@ -25,7 +25,9 @@ export ENTRA_TEST_OUTPUT=${ENTRA_TEST_OUTPUT:-$ROOT/tests/output}
 
 # The supported cores, oldest first, each with the Python its controller runs on. Keep in step with meta/runtime.yml
 # (requires_ansible) and the newest ansible-core on PyPI.
-CORES=(2.17:3.11 2.18:3.11 2.19:3.11 2.20:3.12 2.21:3.12)
+# 2.17 and 2.18 reached their end of life in May and November 2026 (the ansible-core support matrix,
+# https://docs.ansible.com/ansible/latest/reference_appendices/release_and_maintenance.html): not supported.
+CORES=(2.19:3.11 2.20:3.12 2.21:3.12)
 DEV_CORE=2.19        # requirements-dev.txt pins it: the linters and the emulator's tests run there
 OLDEST=${CORES[0]%%:*}
 NEWEST=${CORES[-1]%%:*}
@@ -189,11 +191,10 @@ if [ -d roles ] && [ -n "$(ls roles 2>/dev/null)" ]; then
 fi
 
 if [ -z "${ENTRA_TEST_QUICK:-}" ]; then
-    # Full sanity, no ignore files, on the oldest and the newest core: each brings its own sanity tests, pylint and
-    # pycodestyle. The cores between them get their unit tests (below); a sanity run costs minutes, and the budget
-    # of the whole suite is 20 minutes on 2 cores. The two runs are CPU-bound and independent: they run side by side,
-    # each into its own log, printed when both are done.
-    SANITY_CORES=("$OLDEST" "$NEWEST")
+    # Full sanity, no ignore files, on every supported core: each brings its own sanity tests, pylint and
+    # pycodestyle. The runs are CPU-bound and independent: they run side by side, each into its own log, printed when
+    # all are done.
+    SANITY_CORES=("${CORES[@]%%:*}")
     step "ansible-test sanity, ansible-core ${SANITY_CORES[*]} (side by side)"
     pids=()
     for core in "${SANITY_CORES[@]}"; do
@@ -237,12 +238,12 @@ step "pytest: a user's own tests with the emulator's pytest plugin (emulator/exa
 # The integration tests on the oldest core, then on the newest; the last run's summary line closes the output.
 # Some tests import the collection's client directly: from $WORK, as the unit tests.
 step "pytest: integration tests, ansible-core $OLDEST (real msal and requests against the emulator over HTTPS, real ansible-playbook runs)"
-PYTHONPATH=$WORK "$(core_venv "$OLDEST")/bin/python" -m pytest tests/integration -p no:cacheprovider -q -n 2 --dist loadfile
+PYTHONPATH=$WORK "$(core_venv "$OLDEST")/bin/python" -m pytest tests/integration -p no:cacheprovider -q -n 4 --dist loadfile
 
 step "pytest: integration tests, ansible-core $NEWEST"
 LAST_LOG=$WORK/integration-newest.log
 set +e
-PYTHONPATH=$WORK "$(core_venv "$NEWEST")/bin/python" -m pytest tests/integration -p no:cacheprovider -q -n 2 --dist loadfile 2>&1 | tee "$LAST_LOG"
+PYTHONPATH=$WORK "$(core_venv "$NEWEST")/bin/python" -m pytest tests/integration -p no:cacheprovider -q -n 4 --dist loadfile 2>&1 | tee "$LAST_LOG"
 status=${PIPESTATUS[0]}
 set -e
 print_timings

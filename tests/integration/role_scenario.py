@@ -7,6 +7,7 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import os
+import signal
 
 NAME = 'Contoso HR SCIM'
 SCIM_TOKEN = 'scim-bearer-5f0e2c7a-do-not-print'
@@ -37,3 +38,34 @@ ROLE_PLAYBOOK = '''
 ''' % dict(name=NAME, base=BASE_ADDRESS)
 
 KEEP = 'Keep the result'
+
+
+def process_tree(pid):
+    """``pid`` and all its descendants. Ansible's workers call setsid(), so a process group does not hold them."""
+    children = {}
+    for entry in os.listdir('/proc'):
+        if not entry.isdigit():
+            continue
+        try:
+            with open('/proc/%s/stat' % entry) as handle:
+                stat = handle.read()
+        except OSError:
+            continue
+        parent = int(stat.rsplit(')', 1)[1].split()[1])
+        children.setdefault(parent, []).append(int(entry))
+    tree, pending = [], [pid]
+    while pending:
+        current = pending.pop()
+        tree.append(current)
+        pending.extend(children.get(current, []))
+    return tree
+
+
+def kill_tree(process):
+    """SIGKILL the playbook and every process it started, at once: nothing of the run goes on after this."""
+    for pid in process_tree(process.pid):
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except OSError:
+            pass
+    process.wait()

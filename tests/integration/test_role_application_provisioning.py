@@ -11,16 +11,14 @@ in order. The closing note of the issue quotes the requests these tests print wi
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
-import os
 import re
-import signal
 import subprocess
 import time
 
 import pytest
 
 from emulator_directory import graph_requests, graph_writes
-from role_scenario import EXAMPLE, KEEP, NAME, ROLE_PLAYBOOK, SCIM_TOKEN
+from role_scenario import EXAMPLE, KEEP, NAME, ROLE_PLAYBOOK, SCIM_TOKEN, kill_tree
 
 
 def role_result(run):
@@ -120,37 +118,6 @@ KILL_POINTS = [
     ('validate', re.compile(r'^POST /servicePrincipals/[^/]+/synchronization/jobs/[^/]+/validateCredentials$'), 0),
     ('start', re.compile(r'^POST /servicePrincipals/[^/]+/synchronization/jobs/[^/]+/start$'), 0),
 ]
-
-
-def process_tree(pid):
-    """``pid`` and all its descendants. Ansible's workers call setsid(), so a process group does not hold them."""
-    children = {}
-    for entry in os.listdir('/proc'):
-        if not entry.isdigit():
-            continue
-        try:
-            with open('/proc/%s/stat' % entry) as handle:
-                stat = handle.read()
-        except OSError:
-            continue
-        parent = int(stat.rsplit(')', 1)[1].split()[1])
-        children.setdefault(parent, []).append(int(entry))
-    tree, pending = [], [pid]
-    while pending:
-        current = pending.pop()
-        tree.append(current)
-        pending.extend(children.get(current, []))
-    return tree
-
-
-def kill_tree(process):
-    """SIGKILL the playbook and every process it started, at once: nothing of the run goes on after this."""
-    for pid in process_tree(process.pid):
-        try:
-            os.kill(pid, signal.SIGKILL)
-        except OSError:
-            pass
-    process.wait()
 
 
 def run_until_write_then_kill(run_playbook, emulator, pattern, timeout=120):
