@@ -199,12 +199,15 @@ if [ -z "${ENTRA_TEST_QUICK:-}" ]; then
     pids=()
     for core in "${SANITY_CORES[@]}"; do
         venv=$(core_venv "$core")
-        install_get_pip_shim "$venv/bin/python" "$AT_HOME"
+        # A home per core: ansible-test keeps its sanity venvs under ~/.ansible/test/venv/sanity/<python>/, and two
+        # cores on the same Python creating them at once collide.
+        home=$AT_HOME-$core
+        install_get_pip_shim "$venv/bin/python" "$home"
         (
             started=$SECONDS
             echo "--- ansible-test sanity, ansible-core $("$venv/bin/python" -c 'import ansible; print(ansible.__version__)') (Python $(core_python "$core"))"
             status=0
-            HOME=$AT_HOME PATH=$venv/bin:$PATH "$venv/bin/ansible-test" sanity --python "$(core_python "$core")" --color no || status=$?
+            HOME=$home PATH=$venv/bin:$PATH "$venv/bin/ansible-test" sanity --python "$(core_python "$core")" --color no || status=$?
             echo "--- ansible-core $core sanity: exit $status after $((SECONDS - started)) s"
             exit "$status"
         ) > "$WORK/sanity-$core.log" 2>&1 &
