@@ -80,8 +80,11 @@ def test_the_context_s_own_steps_install_the_collection_and_its_python_dependenc
     # is the only one configured, as /usr/share/ansible/collections is in the image.
     collections = str(tmp_path / 'collections')
     build = os.path.join(context, '_build')
+    # Nothing else may count as installed: not the collection under test on PYTHONPATH (ansible scans sys.path).
+    env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=collections, ANSIBLE_COLLECTIONS_SCAN_SYS_PATH='False')
+    env.pop('PYTHONPATH', None)
     output = run([os.path.join(BIN, 'ansible-galaxy'), 'collection', 'install', '-r', 'requirements.yml', '--collections-path', collections],
-                 build, env=dict(os.environ, ANSIBLE_COLLECTIONS_PATH=collections))
+                 build, env=env)
     installed = os.path.join(collections, 'ansible_collections', 'entra', 'provisioning')
     assert os.path.isfile(os.path.join(installed, 'plugins', 'modules', 'synchronization_job.py')), output
     assert os.path.isfile(os.path.join(installed, 'extensions', 'eda', 'plugins', 'event_source', 'provisioning_health.py'))
