@@ -35,11 +35,11 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.x509.oid import NameOID
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
-from conftest import COLLECTION_ROOT, collections_path
+from collection_under_test import COLLECTION_ROOT, EXAMPLES
+from conftest import collections_path
 from entra_graph_emulator.seeding import JOB_STATES
 
 CREDENTIAL_TYPE = os.path.join(COLLECTION_ROOT, 'awx', 'credential_type_entra.yml')
-EXAMPLES = os.path.join(COLLECTION_ROOT, 'examples')
 RUNNER = os.path.join(os.path.dirname(sys.executable), 'ansible-runner')
 
 
