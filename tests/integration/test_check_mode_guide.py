@@ -12,10 +12,11 @@ __metaclass__ = type
 
 import os
 
+from collection_under_test import EXAMPLES
 from emulator_directory import graph_requests, graph_writes
 from role_scenario import EXAMPLE, SCIM_TOKEN
 
-GATE_EXAMPLE = os.path.join(os.path.dirname(EXAMPLE), 'check_mode_gate.yml')
+GATE_EXAMPLE = os.path.join(EXAMPLES, 'check_mode_gate.yml')
 NAME = 'Contoso HR SCIM (entra.provisioning demo)'
 PLAN = 'Plan the mapping change (check mode, reads only)'
 SHOW = 'Show the plan'

@@ -14,11 +14,11 @@ import sys
 
 import yaml
 
-from conftest import COLLECTION_ROOT
+from collection_under_test import COLLECTION_ROOT, SOURCE_ROOT
 
 GUIDE = os.path.join(COLLECTION_ROOT, 'docs', 'emulator-in-ci.md')
 USER_CI = os.path.join(COLLECTION_ROOT, 'emulator', 'examples', 'user-ci')
-RUN_SH = os.path.join(COLLECTION_ROOT, 'tests', 'run.sh')
+RUN_SH = os.path.join(SOURCE_ROOT, 'tests', 'run.sh')
 SMOKE = 'provisioning-smoke.sh'
 
 

@@ -9,10 +9,10 @@ __metaclass__ = type
 
 import os
 
+from collection_under_test import EXAMPLES
 from emulator_directory import graph_writes
-from role_scenario import EXAMPLE
 
-GALLERY_EXAMPLE = os.path.join(os.path.dirname(EXAMPLE), 'provision_gallery_app.yml')
+GALLERY_EXAMPLE = os.path.join(EXAMPLES, 'provision_gallery_app.yml')
 NAME = 'AWS production account (entra.provisioning demo)'
 AWS_TEMPLATE_ID = '8b1025e4-1dd2-430b-a150-2ef79cd700f5'
 ACCESS_KEY = 'AKIA-guide-access-key-do-not-print'
