@@ -458,8 +458,9 @@ jobs:
       type: dict
       returned: always
       contains:
+        # BEGIN service_principal: generated from hacking/service_principal_return.yml by hacking/update_return_docs.py; edit it there.
         id:
-          description: The object ID, as used in C(/servicePrincipals/{id}/synchronization) calls.
+          description: The service principal's object ID (not its app ID), the ID of C(/servicePrincipals/{id}/synchronization) calls.
           type: str
           returned: always
           sample: 5f0f4f2c-6a3e-4d0b-9a61-7b1e0c2d3e4f
@@ -473,6 +474,7 @@ jobs:
           type: str
           returned: always
           sample: Contoso HR SCIM
+        # END service_principal
     health:
       description:
         - The verdict on the job. The first of these rules that matches wins.
@@ -573,8 +575,9 @@ service_principals:
   type: list
   elements: dict
   contains:
+    # BEGIN service_principal: generated from hacking/service_principal_return.yml by hacking/update_return_docs.py; edit it there.
     id:
-      description: The object ID.
+      description: The service principal's object ID (not its app ID), the ID of C(/servicePrincipals/{id}/synchronization) calls.
       type: str
       returned: always
       sample: 5f0f4f2c-6a3e-4d0b-9a61-7b1e0c2d3e4f
@@ -588,6 +591,7 @@ service_principals:
       type: str
       returned: always
       sample: Contoso HR SCIM
+    # END service_principal
     synchronization_templates:
       description:
         - The service principal's synchronization templates, in snake_case and without their schema (C(id),

@@ -375,10 +375,12 @@ changes:
   type: list
   elements: dict
   contains:
+    # BEGIN object_mapping: generated from hacking/object_mapping_return.yml by hacking/update_return_docs.py; edit it there.
     object_mapping:
       description: The object mapping, as C(<source object> -> <target object>).
       type: str
       sample: User -> urn:ietf:params:scim:schemas:extension:enterprise:2.0:User
+    # END object_mapping
     kind:
       description: V(attribute), V(scoping) or V(object) (a field of the object mapping).
       type: str
@@ -441,9 +443,12 @@ impact:
   type: list
   elements: dict
   contains:
+    # BEGIN object_mapping: generated from hacking/object_mapping_return.yml by hacking/update_return_docs.py; edit it there.
     object_mapping:
       description: The object mapping, as C(<source object> -> <target object>).
       type: str
+      sample: User -> urn:ietf:params:scim:schemas:extension:enterprise:2.0:User
+    # END object_mapping
     source_object:
       description: The source object, V(User) or V(Group).
       type: str
