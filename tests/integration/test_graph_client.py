@@ -14,15 +14,14 @@ import uuid
 
 import jwt
 import pytest
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
-from cryptography.x509.oid import NameOID
 
 from ansible_collections.entra.provisioning.plugins.module_utils._graph_client import GraphClient
 from ansible_collections.entra.provisioning.plugins.module_utils._graph_errors import GraphAuthError, GraphError, GraphPermissionError
 from ansible_collections.entra.provisioning.plugins.module_utils._graph_options import ConnectionSettings
 
+from client_certificates import ClientCertificate
 from conftest import collections_path
 
 READER_ROLES = ['Application.Read.All', 'Synchronization.Read.All']
@@ -49,16 +48,6 @@ def login_requests(emulator):
     return [entry for entry in emulator.requests_log() if entry['kind'] == 'login']
 
 
-def new_key_and_certificate(common_name):
-    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, common_name)])
-    now = datetime.datetime.now(datetime.timezone.utc)
-    certificate = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
-                   .serial_number(x509.random_serial_number()).not_valid_before(now - datetime.timedelta(minutes=5))
-                   .not_valid_after(now + datetime.timedelta(days=1)).sign(key, hashes.SHA256()))
-    return key, certificate
-
-
 @pytest.fixture
 def cache_path(tmp_path):
     return str(tmp_path / 'cache' / 'token_cache.json')
@@ -74,14 +63,11 @@ def test_client_secret_reads_graph_with_one_token_request(fresh_emulator, cache_
 
 @pytest.mark.parametrize('password', [None, 'correct horse'])
 def test_client_certificate(fresh_emulator, cache_path, tmp_path, password):
-    key, certificate = new_key_and_certificate('entra-provisioning-test')
+    credential = ClientCertificate('entra-provisioning-test')
     client_id = str(uuid.uuid4())
-    fresh_emulator.register_app(client_id=client_id, roles=READER_ROLES,
-                                certificate_pem=certificate.public_bytes(serialization.Encoding.PEM).decode())
-    encryption = serialization.BestAvailableEncryption(password.encode()) if password else serialization.NoEncryption()
-    pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, encryption)
+    fresh_emulator.register_app(client_id=client_id, roles=READER_ROLES, certificate_pem=credential.certificate_pem.decode())
     pem_path = tmp_path / 'client.pem'
-    pem_path.write_bytes(pem + certificate.public_bytes(serialization.Encoding.PEM))
+    pem_path.write_bytes(credential.bundle(password))
     params = base_params(fresh_emulator, cache_path, client_id=client_id, client_secret=None,
                          client_certificate_path=str(pem_path), client_certificate_password=password)
     assert make_client(params).get('/servicePrincipals', params={'$top': '1'}) is not None
