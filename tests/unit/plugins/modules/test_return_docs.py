@@ -126,7 +126,7 @@ def _drift_of(doc, value, path):
 JOB_MODULES = [synchronization_job, synchronization_job_info]
 
 
-@pytest.mark.parametrize('block, module_path', GENERATOR.targets(), ids=lambda value: os.path.basename(value))
+@pytest.mark.parametrize('block, module_path', GENERATOR.targets(), ids=os.path.basename)
 def test_each_module_holds_the_current_text_of_each_shared_block(block, module_path):
     text = GENERATOR.read(module_path)
 
