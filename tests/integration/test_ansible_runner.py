@@ -15,7 +15,6 @@ environment only: never on the command line, never in extra vars.
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
-import datetime
 import glob
 import json
 import os
@@ -25,15 +24,12 @@ import subprocess
 import sys
 import uuid
 
-import jwt
 import pytest
 import yaml
 
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import rsa
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
-from client_certificates import ClientCertificate
+from sign_in_credentials import ClientCertificate, FederatedIssuer
 from conftest import COLLECTION_ROOT, collections_path
 from entra_graph_emulator.seeding import JOB_STATES
 
@@ -199,18 +195,11 @@ def test_the_inventory_plugin_and_a_playbook_run_with_a_certificate_credential(t
 
 
 def test_the_report_runs_with_workload_identity(tmp_path, fresh_emulator, seeded):
-    issuer_key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    issuer = 'https://oidc.aks.example.test/tenant/cluster'
-    subject = 'system:serviceaccount:awx:awx-ee'
-    client_id = str(uuid.uuid4())
-    public_pem = issuer_key.public_key().public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
-    fresh_emulator.register_app(client_id=client_id, roles=fresh_emulator.info['apps']['read_only']['roles'],
-                                federated_credentials=[dict(issuer=issuer, subject=subject, issuer_public_key_pem=public_pem.decode())])
-    now = datetime.datetime.now(datetime.timezone.utc)
+    cluster = FederatedIssuer('https://oidc.aks.example.test/tenant/cluster', 'system:serviceaccount:awx:awx-ee')
+    client_id = cluster.register(fresh_emulator, fresh_emulator.info['apps']['read_only']['roles'])
     # What the platform (AKS workload identity) projects into the execution node's pod.
     token_file = tmp_path / 'azure-identity-token'
-    token_file.write_text(jwt.encode(dict(iss=issuer, sub=subject, aud='api://AzureADTokenExchange', iat=now,
-                                          exp=now + datetime.timedelta(minutes=10)), issuer_key, algorithm='RS256'))
+    token_file.write_text(cluster.token())
     inputs = connection_inputs(fresh_emulator, client_id=client_id, federated_token_file=str(token_file))
 
     job = run_job(tmp_path, fresh_emulator, inputs, 'provisioning_health_report.yml')

@@ -5,23 +5,19 @@
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
-import datetime
 import json
 import os
 import subprocess
 import sys
 import uuid
 
-import jwt
 import pytest
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import rsa
 
 from ansible_collections.entra.provisioning.plugins.module_utils._graph_client import GraphClient
 from ansible_collections.entra.provisioning.plugins.module_utils._graph_errors import GraphAuthError, GraphError, GraphPermissionError
 from ansible_collections.entra.provisioning.plugins.module_utils._graph_options import ConnectionSettings
 
-from client_certificates import ClientCertificate
+from sign_in_credentials import ClientCertificate, FederatedIssuer
 from conftest import collections_path
 
 READER_ROLES = ['Application.Read.All', 'Synchronization.Read.All']
@@ -74,23 +70,14 @@ def test_client_certificate(fresh_emulator, cache_path, tmp_path, password):
 
 
 def test_federated_token_file(fresh_emulator, cache_path, tmp_path):
-    issuer_key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    issuer = 'https://oidc.ci.example.test'
-    subject = 'repo:contoso/provisioning:ref:refs/heads/main'
-    client_id = str(uuid.uuid4())
-    public_pem = issuer_key.public_key().public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
-    fresh_emulator.register_app(client_id=client_id, roles=READER_ROLES, federated_credentials=[
-        dict(issuer=issuer, subject=subject, issuer_public_key_pem=public_pem.decode())])
-    now = datetime.datetime.now(datetime.timezone.utc)
-    assertion = jwt.encode(dict(iss=issuer, sub=subject, aud='api://AzureADTokenExchange', iat=now,
-                                exp=now + datetime.timedelta(minutes=10)), issuer_key, algorithm='RS256')
+    ci = FederatedIssuer('https://oidc.ci.example.test', 'repo:contoso/provisioning:ref:refs/heads/main')
+    client_id = ci.register(fresh_emulator, READER_ROLES)
     token_file = tmp_path / 'federated-token'
-    token_file.write_text(assertion)
+    token_file.write_text(ci.token())
     params = base_params(fresh_emulator, cache_path, client_id=client_id, client_secret=None, federated_token_file=str(token_file))
     assert make_client(params).get('/servicePrincipals', params={'$top': '1'}) is not None
 
-    token_file.write_text(jwt.encode(dict(iss=issuer, sub='repo:someone/else:ref:refs/heads/main', aud='api://AzureADTokenExchange',
-                                          iat=now, exp=now + datetime.timedelta(minutes=10)), issuer_key, algorithm='RS256'))
+    token_file.write_text(ci.token('repo:someone/else:ref:refs/heads/main'))
     other_cache = cache_path + '.other'
     with pytest.raises(GraphAuthError) as caught:
         make_client(dict(params, token_cache_path=other_cache)).get('/servicePrincipals')

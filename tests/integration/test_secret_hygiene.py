@@ -24,7 +24,7 @@ import uuid
 
 import pytest
 
-from client_certificates import ClientCertificate
+from sign_in_credentials import ClientCertificate
 from playbook_tasks import NON_GALLERY_TEMPLATE, new_service_principal
 
 SCIM_TOKEN = 'scim-bearer-hygiene-71c9e0d4b2a8'
