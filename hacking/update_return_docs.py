@@ -40,6 +40,13 @@ BLOCKS = {
             os.path.join(_MODULES, 'synchronization_job_info.py'): (2, {'__RETURNED__': 'always'}),
         },
     },
+    'graph_error': {
+        'source': os.path.join('hacking', 'graph_error_return.yml'),
+        'targets': {
+            os.path.join(_MODULES, 'synchronization_job.py'): (1, {}),
+            os.path.join(_MODULES, 'synchronization_job_info.py'): (1, {}),
+        },
+    },
     'object_mapping': {
         'source': os.path.join('hacking', 'object_mapping_return.yml'),
         'targets': {
