@@ -25,7 +25,7 @@ DOCSITE = os.path.join(DOCS, 'docsite')
 REPOSITORY = 'https://github.com/entra-provisioning/entra.provisioning/blob/main/'
 LABEL = 'ansible_collections.entra.provisioning.docsite.%s'
 # The order of the guides in the published table of contents; a guide not listed here comes after them.
-ORDER = ['authentication', 'jobs-and-secrets', 'architecture', 'graph-behaviour']
+ORDER = ['authentication', 'gallery-app', 'check-mode', 'jobs-and-secrets', 'architecture', 'graph-behaviour']
 HEADER = '..\n  Generated from docs/%s.md by tests/docs_rst.py: edit the Markdown file, then run the script.\n\n'
 LINK = re.compile(r'`([^`<]+?)\s*<([^>`]+)>`__?')
 

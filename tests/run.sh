@@ -6,7 +6,8 @@
 #   - ansible-test sanity on every supported core (2.19, 2.20, 2.21), side by side;
 #   - the unit tests on every core (2.19, 2.20, 2.21);
 #   - the Graph emulator's own tests and the user's-CI example (once);
-#   - the integration tests (real ansible-playbook runs against the emulator) on the oldest and the newest core.
+#   - the integration tests (real ansible-playbook runs against the emulator) on the oldest core against this checkout,
+#     and on the newest core against the collection built with ansible-galaxy and installed from its tarball.
 # ansible-core 2.20 and later need Python 3.12 on the controller; 2.19 runs on Python 3.11. A missing Python
 # fails the suite: nothing is skipped silently.
 #
@@ -31,6 +32,11 @@ CORES=(2.19:3.11 2.20:3.12 2.21:3.12)
 DEV_CORE=2.19        # requirements-dev.txt pins it: the linters and the emulator's tests run there
 OLDEST=${CORES[0]%%:*}
 NEWEST=${CORES[-1]%%:*}
+
+# pytest-xdist workers for the integration tests. Most of a test's time is spent waiting (for the emulator's cycles and
+# replication windows), so more workers than cores pays; worksteal balances the long tests (a kill-and-rerun sweep, the
+# fault campaign) against the short ones.
+INTEGRATION_WORKERS=${ENTRA_TEST_WORKERS:-4}
 
 # Step timings, printed at the end (before the last pytest run repeats its summary line): wall-clock seconds and the
 # CPU seconds of the step's processes (user + system), which do not grow when other work loads the machine.
@@ -241,12 +247,24 @@ step "pytest: a user's own tests with the emulator's pytest plugin (emulator/exa
 # The integration tests on the oldest core, then on the newest; the last run's summary line closes the output.
 # Some tests import the collection's client directly: from $WORK, as the unit tests.
 step "pytest: integration tests, ansible-core $OLDEST (real msal and requests against the emulator over HTTPS, real ansible-playbook runs)"
-PYTHONPATH=$WORK "$(core_venv "$OLDEST")/bin/python" -m pytest tests/integration -p no:cacheprovider -q -n 4 --dist loadfile
+PYTHONPATH=$WORK "$(core_venv "$OLDEST")/bin/python" -m pytest tests/integration -p no:cacheprovider -q -n "$INTEGRATION_WORKERS" --dist worksteal
 
-step "pytest: integration tests, ansible-core $NEWEST"
+# The collection as users get it: the tarball built from the checkout (galaxy.yml build_ignore), installed into a clean
+# collections path. The newest core's integration run tests that installed copy, not the checkout: a file the build
+# leaves out fails the tests that use it (tests/integration/collection_under_test.py).
+step "ansible-galaxy collection build, and the tarball installed into a clean path"
+NEWEST_BIN=$(core_venv "$NEWEST")/bin
+"$NEWEST_BIN/ansible-galaxy" collection build --output-path "$WORK/dist" "$ROOT"
+TARBALL=$(ls "$WORK"/dist/entra-provisioning-*.tar.gz)
+INSTALLED=$WORK/installed
+ANSIBLE_COLLECTIONS_PATH=$INSTALLED "$NEWEST_BIN/ansible-galaxy" collection install --offline -p "$INSTALLED" "$TARBALL"
+
+step "pytest: integration tests, ansible-core $NEWEST, against the collection installed from the tarball"
 LAST_LOG=$WORK/integration-newest.log
 set +e
-PYTHONPATH=$WORK "$(core_venv "$NEWEST")/bin/python" -m pytest tests/integration -p no:cacheprovider -q -n 4 --dist loadfile 2>&1 | tee "$LAST_LOG"
+ENTRA_TEST_COLLECTION=$INSTALLED/ansible_collections/entra/provisioning ENTRA_TEST_COLLECTION_TARBALL=$TARBALL \
+    ANSIBLE_COLLECTIONS_PATH=$INSTALLED PYTHONPATH=$INSTALLED \
+    "$NEWEST_BIN/python" -m pytest tests/integration -p no:cacheprovider -q -n "$INTEGRATION_WORKERS" --dist worksteal 2>&1 | tee "$LAST_LOG"
 status=${PIPESTATUS[0]}
 set -e
 print_timings

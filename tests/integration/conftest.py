@@ -14,10 +14,9 @@ import sys
 import pytest
 
 from emulator_directory import Directory
+from collection_under_test import COLLECTION_ROOT, SOURCE_ROOT, TESTS_DIR
 from role_scenario import CYCLE_SECONDS, ROLE_PLAYBOOK, SCIM_TOKEN
 
-TESTS_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-COLLECTION_ROOT = os.path.dirname(TESTS_DIR)
 CALLBACK_DIR = os.path.join(TESTS_DIR, 'integration', 'callback_plugins')
 
 
@@ -115,6 +114,40 @@ class PlaybookRunner:
             with open(results_path) as handle:
                 results = [json.loads(line) for line in handle if line.strip()]
         return PlaybookRun(completed.returncode, completed.stdout, results)
+
+
+def pytest_configure(config):
+    del config
+    if os.environ.get('ENTRA_TEST_COLLECTION'):
+        # An installed copy has the MANIFEST.json that ansible-galaxy writes; a checkout has galaxy.yml instead.
+        if not os.path.isfile(os.path.join(COLLECTION_ROOT, 'MANIFEST.json')) or COLLECTION_ROOT.split(os.sep)[-3:-2] != ['ansible_collections']:
+            raise pytest.UsageError('ENTRA_TEST_COLLECTION=%s is not an installed collection (.../ansible_collections/entra/provisioning '
+                                    'with a MANIFEST.json): install the tarball with ansible-galaxy collection install -p DIR' % COLLECTION_ROOT)
+        root = os.path.dirname(os.path.dirname(os.path.dirname(COLLECTION_ROOT)))
+        for variable in ('PYTHONPATH', 'ANSIBLE_COLLECTIONS_PATH'):
+            # Ansible loads collections from both: another copy there would be tested instead of the installed one.
+            others = [entry for entry in os.environ.get(variable, '').split(os.pathsep)
+                      if entry and os.path.isdir(os.path.join(entry, 'ansible_collections', 'entra', 'provisioning'))
+                      and os.path.realpath(entry) != os.path.realpath(root)]
+            if others:
+                raise pytest.UsageError('%s holds another copy of entra.provisioning (%s): with ENTRA_TEST_COLLECTION, give %s '
+                                        'there instead' % (variable, ', '.join(others), root))
+
+
+@pytest.fixture(scope='session')
+def collection_tarball(tmp_path_factory):
+    """The collection's tarball: the one ENTRA_TEST_COLLECTION_TARBALL names (tests/run.sh built and installed it),
+    or one built now from this checkout with ansible-galaxy collection build."""
+    given = os.environ.get('ENTRA_TEST_COLLECTION_TARBALL')
+    if given:
+        return given
+    scratch = str(tmp_path_factory.mktemp('collection-build'))
+    completed = subprocess.run([os.path.join(os.path.dirname(sys.executable), 'ansible-galaxy'), 'collection', 'build', '--output-path',
+                                scratch, SOURCE_ROOT], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, universal_newlines=True,
+                               timeout=300, check=False)
+    assert completed.returncode == 0, completed.stdout[-4000:]
+    tarball, = [os.path.join(scratch, name) for name in os.listdir(scratch) if name.endswith('.tar.gz')]
+    return tarball
 
 
 @pytest.fixture(scope='session')

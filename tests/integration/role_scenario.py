@@ -9,11 +9,12 @@ __metaclass__ = type
 import os
 import signal
 
+from collection_under_test import EXAMPLES
+
 NAME = 'Contoso HR SCIM'
 SCIM_TOKEN = 'scim-bearer-5f0e2c7a-do-not-print'
 BASE_ADDRESS = 'https://scim.contoso.example/scim/v2'
-EXAMPLE = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))),
-                       'examples', 'provision_scim_app.yml')
+EXAMPLE = os.path.join(EXAMPLES, 'provision_scim_app.yml')
 # A provisioning cycle of 3 emulated seconds, so that waiting for the first cycle takes seconds, not 40 minutes.
 CYCLE_SECONDS = 3
 

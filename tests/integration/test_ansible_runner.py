@@ -29,12 +29,12 @@ import yaml
 
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
+from collection_under_test import COLLECTION_ROOT, EXAMPLES
+from conftest import collections_path
 from sign_in_credentials import ClientCertificate, FederatedIssuer
-from conftest import COLLECTION_ROOT, collections_path
 from entra_graph_emulator.seeding import JOB_STATES
 
 CREDENTIAL_TYPE = os.path.join(COLLECTION_ROOT, 'awx', 'credential_type_entra.yml')
-EXAMPLES = os.path.join(COLLECTION_ROOT, 'examples')
 RUNNER = os.path.join(os.path.dirname(sys.executable), 'ansible-runner')
 
 

@@ -8,7 +8,6 @@ dependencies (docs/execution-environment.md). Building the image needs a contain
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
-import glob
 import os
 import re
 import shutil
@@ -17,9 +16,10 @@ import sys
 
 import pytest
 
+from collection_under_test import COLLECTION_ROOT
+
 BIN = os.path.dirname(sys.executable)
 BUILDER = os.path.join(BIN, 'ansible-builder')
-COLLECTION_ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 EXAMPLE = os.path.join(COLLECTION_ROOT, 'examples', 'execution-environment')
 
 
@@ -47,15 +47,13 @@ def requirement_names(lines):
 
 
 @pytest.fixture(scope='module')
-def context(tmp_path_factory):
+def context(tmp_path_factory, collection_tarball):
     """The example's build context, made as the docs say: the collection tarball next to the definition, then
     ansible-builder create."""
     scratch = str(tmp_path_factory.mktemp('execution-environment'))
     definition = os.path.join(scratch, 'definition')
     shutil.copytree(EXAMPLE, definition)
-    run([os.path.join(BIN, 'ansible-galaxy'), 'collection', 'build', '--force', '--output-path', scratch, COLLECTION_ROOT], scratch)
-    tarball, = glob.glob(os.path.join(scratch, 'entra-provisioning-*.tar.gz'))
-    shutil.move(tarball, os.path.join(definition, 'entra-provisioning.tar.gz'))
+    shutil.copy(collection_tarball, os.path.join(definition, 'entra-provisioning.tar.gz'))
     context_dir = os.path.join(scratch, 'context')
     run([BUILDER, 'create', '--file', 'execution-environment.yml', '--context', context_dir], definition)
     return context_dir

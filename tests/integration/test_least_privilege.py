@@ -22,7 +22,7 @@ from entra_graph_emulator import application_templates, batch, directory, people
 from entra_graph_emulator.permissions import AllOf
 from entra_graph_emulator.router import Router
 
-from conftest import COLLECTION_ROOT
+from collection_under_test import COLLECTION_ROOT
 from playbook_tasks import NON_GALLERY_TEMPLATE, new_service_principal, playbook, task
 from provisioning_world import World, module_args
 

@@ -16,9 +16,10 @@ import os
 import subprocess
 import sys
 
+from collection_under_test import COLLECTION_ROOT
 from playbook_tasks import new_service_principal
 
-MODULES_DIR = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))), 'plugins', 'modules')
+MODULES_DIR = os.path.join(COLLECTION_ROOT, 'plugins', 'modules')
 
 
 def run_module(tmp_path, runner, name, args):

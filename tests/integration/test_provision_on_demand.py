@@ -12,11 +12,11 @@ import os
 
 import pytest
 
+from collection_under_test import EXAMPLES
 from playbook_tasks import playbook, task
 from playbook_tasks import failed, ok
 from provisioning_world import World, module_args
 
-EXAMPLES = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))), 'examples')
 UNKNOWN_USER = '0b1c2d3e-4f50-4617-8293-a4b5c6d7e8f9'
 
 pod_task = functools.partial(task, 'entra.provisioning.provision_on_demand')

@@ -26,6 +26,7 @@ from urllib.parse import quote
 import pytest
 
 from entra_graph_emulator.seeding import JOB_STATES
+from collection_under_test import COLLECTION_ROOT
 from playbook_tasks import ok, playbook
 
 TESTS_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -217,7 +218,7 @@ def test_the_report_shows_every_job_and_its_files_equal_the_facts(run_playbook, 
 def test_every_csv_column_carries_its_own_field(run_playbook, tmp_path):
     """The emulator's cycles import and export the same counts; a document with a different value in every field
     shows that each CSV column is filled from its own field (the templates alone, no Graph)."""
-    role = os.path.join(os.path.dirname(TESTS_DIR), 'roles', 'provisioning_report')
+    role = os.path.join(COLLECTION_ROOT, 'roles', 'provisioning_report')
     job = dict(
         service_principal=dict(id='sp-id', app_id='app-id', display_name='=Contoso "HR"'), id='scim.1', template_id='scim',
         health='degraded', health_reason='reason', health_advice='advice', status_code='Active', schedule_state='Active',

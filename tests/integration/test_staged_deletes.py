@@ -12,11 +12,11 @@ import os
 
 import pytest
 
+from collection_under_test import EXAMPLES
 from playbook_tasks import playbook, task
 from playbook_tasks import ok
 from provisioning_world import World, module_args
 
-EXAMPLES = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))), 'examples')
 WORKFLOW = os.path.join(EXAMPLES, 'staged_deletes_workflow.yml')
 
 log_task = functools.partial(task, 'entra.provisioning.provisioning_log_info')
