@@ -189,9 +189,13 @@ class GraphClient:
         return found
 
     def read_post(self, path, body=None):
-        """A POST that changes nothing: Graph models some reads as actions, for example ``schema/parseExpression``
-        (https://learn.microsoft.com/graph/api/synchronization-synchronizationschema-parseexpression). Allowed in check
-        mode, and repeated after a throttle or timeout like a GET, because repeating it is harmless."""
+        """A POST that only reads, whose answer the task needs to decide what to do, in check mode as in a real run.
+
+        Graph models some reads as actions, for example ``schema/parseExpression``
+        (https://learn.microsoft.com/graph/api/synchronization-synchronizationschema-parseexpression). Sent in check mode
+        too, and repeated after a throttle or timeout like a GET, because repeating it is harmless. A POST that is one of
+        the task's own actions (reported in its result, not sent in check mode) is ``write(..., repeatable=True)`` instead,
+        even when it changes nothing."""
         return self._call('POST', path, body=body, safe_to_repeat=True)
 
     def iter_pages(self, path, params=None):
@@ -288,8 +292,11 @@ class GraphClient:
     def write(self, method, path, body=None, params=None, repeatable=False):
         """The one way to change anything in Graph. Refuses in check mode; returns the parsed body or None (204).
 
-        PUT and DELETE are retried like reads after a lost answer or a 503/504; so is a POST marked ``repeatable`` (an
-        action that changes nothing, such as validateCredentials). Any other POST is sent once: see ``write_confirmed``.
+        Every call that is one of the task's actions goes through here, also one that changes nothing (validateCredentials
+        is an action of synchronization_job), so that check mode never sends it. PUT and DELETE are retried like reads
+        after a lost answer or a 503/504; so is a POST marked ``repeatable``, one that does no harm when sent twice. Any
+        other POST is sent once: see ``write_confirmed``. A POST that only reads, whose answer check mode needs too
+        (parseExpression), is ``read_post``.
         """
         method = method.upper()
         if method not in WRITE_METHODS:

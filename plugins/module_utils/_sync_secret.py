@@ -31,7 +31,10 @@ from ansible_collections.entra.provisioning.plugins.module_utils._validate impor
 
 MASKED = '*'
 
-# synchronizationSecret (docs/graph-behaviour.md §4.1): the only keys Graph accepts, in its spelling.
+# synchronizationSecret (docs/graph-behaviour.md §4.1): the only keys Graph accepts, in its spelling, in the order of
+# https://learn.microsoft.com/graph/api/resources/synchronization-synchronizationsecretkeystringvaluepair. The emulator
+# keeps its own copy (it imports nothing from here); tests/unit/plugins/module_utils/test__sync_secret_keys.py fails
+# when the two differ.
 SECRET_KEYS = (
     'None', 'UserName', 'Password', 'SecretToken', 'AppKey', 'BaseAddress', 'ClientIdentifier', 'ClientSecret',
     'SingleSignOnType', 'Sandbox', 'Url', 'Domain', 'ConsumerKey', 'ConsumerSecret', 'TokenKey', 'TokenExpiration',

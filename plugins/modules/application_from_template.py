@@ -209,13 +209,14 @@ service_principal:
   returned: success
   type: dict
   contains:
+    # BEGIN service_principal: generated from hacking/service_principal_return.yml by hacking/update_return_docs.py; edit it there.
     id:
-      description: The service principal's object id (not the app id).
+      description: The service principal's object ID (not its app ID), the ID of C(/servicePrincipals/{id}/synchronization) calls.
       type: str
       returned: success
-      sample: 912729dd-97ae-4ceb-ade4-07bed3046486
+      sample: 5f0f4f2c-6a3e-4d0b-9a61-7b1e0c2d3e4f
     app_id:
-      description: The application (client) id.
+      description: The application (client) ID.
       type: str
       returned: success
       sample: 3c653ec4-4e4c-4820-8127-49e3889cad99
@@ -224,6 +225,7 @@ service_principal:
       type: str
       returned: success
       sample: Contoso HR SCIM
+    # END service_principal
 synchronization_templates:
   description:
     - The synchronization (provisioning) templates of the service principal, which a job is created from.

@@ -25,6 +25,7 @@ extends_documentation_fragment:
   - entra.provisioning.graph
   - entra.provisioning.graph.action_group
   - entra.provisioning.attributes
+  - entra.provisioning.job_address
 attributes:
   check_mode:
     support: full
@@ -40,25 +41,6 @@ attributes:
         unchanged.
     support: partial
 options:
-  service_principal_id:
-    description:
-      - The object id of the service principal (enterprise application) that owns the job. Not the application
-        (client) id.
-      - Exactly one of O(service_principal_id) and O(application_id) is required.
-    type: str
-  application_id:
-    description:
-      - The object id of the application (app registration) whose service principal owns the job.
-    type: str
-  template_id:
-    description:
-      - Find the job by the template it was created from, for example V(scim).
-      - At least one of O(template_id) and O(job_id) is required; with both, the job must be of that template.
-    type: str
-  job_id:
-    description:
-      - The id of the job, for example V(scim.e4bbf44533ea4eabb17027f3a92e92aa).
-    type: str
   subjects:
     description:
       - The users and groups to provision, each tried once, in order.

@@ -560,41 +560,43 @@ error:
   returned: when Graph answered an error
   type: dict
   contains:
+    # BEGIN graph_error: generated from hacking/graph_error_return.yml by hacking/update_return_docs.py; edit it there.
     status:
-      description: The HTTP status.
+      description: The HTTP status Graph answered; null when no answer came (the connection failed).
       type: int
-      returned: success
-      sample: 400
+      returned: always
+      sample: 403
     code:
       description: Graph's error code.
       type: str
-      returned: success
-      sample: CredentialValidationUnavailable
+      returned: always
+      sample: Authorization_RequestDenied
     message:
       description: Graph's error message.
       type: str
-      returned: success
-      sample: Unable to connect to the target application.
+      returned: always
+      sample: Insufficient privileges to complete the operation.
     method:
       description: The HTTP method of the failed request.
       type: str
-      returned: success
-      sample: POST
+      returned: always
+      sample: GET
     path:
       description: The path of the failed request.
       type: str
-      returned: success
-      sample: /servicePrincipals/5f0f4f2c-6a3e-4d0b-9a61-7b1e0c2d3e4f/synchronization/jobs/scim.e4bbf44533ea4eabb17027f3a92e92aa/validateCredentials
+      returned: always
+      sample: /servicePrincipals/5f0f4f2c-6a3e-4d0b-9a61-7b1e0c2d3e4f/synchronization/jobs
     request_id:
-      description: The C(request-id) Graph sent.
+      description: The C(request-id) Graph sent, to quote to Microsoft support; null when Graph sent none.
       type: str
-      returned: success
+      returned: always
       sample: 7c8f2a4e-1b3d-4e5f-9a0b-1c2d3e4f5a6b
     client_request_id:
-      description: The C(client-request-id) this collection sent.
+      description: The C(client-request-id) this collection sent, also to quote to Microsoft support.
       type: str
-      returned: success
+      returned: always
       sample: 0d9e8f7a-6b5c-4d3e-2f1a-0b9c8d7e6f5a
+    # END graph_error
 '''
 
 from ansible_collections.entra.provisioning.plugins.module_utils._task import run_as_module

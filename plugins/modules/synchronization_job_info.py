@@ -458,8 +458,9 @@ jobs:
       type: dict
       returned: always
       contains:
+        # BEGIN service_principal: generated from hacking/service_principal_return.yml by hacking/update_return_docs.py; edit it there.
         id:
-          description: The object ID, as used in C(/servicePrincipals/{id}/synchronization) calls.
+          description: The service principal's object ID (not its app ID), the ID of C(/servicePrincipals/{id}/synchronization) calls.
           type: str
           returned: always
           sample: 5f0f4f2c-6a3e-4d0b-9a61-7b1e0c2d3e4f
@@ -473,6 +474,7 @@ jobs:
           type: str
           returned: always
           sample: Contoso HR SCIM
+        # END service_principal
     health:
       description:
         - The verdict on the job. The first of these rules that matches wins.
@@ -526,8 +528,9 @@ jobs:
       type: dict
       returned: when RV(jobs[].health) is V(unreadable)
       contains:
+        # BEGIN graph_error: generated from hacking/graph_error_return.yml by hacking/update_return_docs.py; edit it there.
         status:
-          description: The HTTP status Graph answered.
+          description: The HTTP status Graph answered; null when no answer came (the connection failed).
           type: int
           returned: always
           sample: 403
@@ -552,13 +555,16 @@ jobs:
           returned: always
           sample: /servicePrincipals/5f0f4f2c-6a3e-4d0b-9a61-7b1e0c2d3e4f/synchronization/jobs
         request_id:
-          description: The C(request-id) to quote to Microsoft support, when Graph sent one.
+          description: The C(request-id) Graph sent, to quote to Microsoft support; null when Graph sent none.
           type: str
           returned: always
+          sample: 7c8f2a4e-1b3d-4e5f-9a0b-1c2d3e4f5a6b
         client_request_id:
-          description: The C(client-request-id) this collection sent, when known.
+          description: The C(client-request-id) this collection sent, also to quote to Microsoft support.
           type: str
           returned: always
+          sample: 0d9e8f7a-6b5c-4d3e-2f1a-0b9c8d7e6f5a
+        # END graph_error
     schema:
       description:
         - The job's synchronization schema, in snake_case (C(synchronization_rules), C(directories), and their
@@ -573,8 +579,9 @@ service_principals:
   type: list
   elements: dict
   contains:
+    # BEGIN service_principal: generated from hacking/service_principal_return.yml by hacking/update_return_docs.py; edit it there.
     id:
-      description: The object ID.
+      description: The service principal's object ID (not its app ID), the ID of C(/servicePrincipals/{id}/synchronization) calls.
       type: str
       returned: always
       sample: 5f0f4f2c-6a3e-4d0b-9a61-7b1e0c2d3e4f
@@ -588,6 +595,7 @@ service_principals:
       type: str
       returned: always
       sample: Contoso HR SCIM
+    # END service_principal
     synchronization_templates:
       description:
         - The service principal's synchronization templates, in snake_case and without their schema (C(id),

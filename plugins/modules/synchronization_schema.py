@@ -35,6 +35,7 @@ extends_documentation_fragment:
   - entra.provisioning.graph
   - entra.provisioning.graph.action_group
   - entra.provisioning.attributes
+  - entra.provisioning.job_address
 attributes:
   idempotent:
     description:
@@ -42,28 +43,6 @@ attributes:
         are evaluated on every run (reads only).
     support: full
 options:
-  service_principal_id:
-    description:
-      - The object id of the service principal (enterprise application) that owns the job, as for
-        M(entra.provisioning.synchronization_job). Not the application (client) id.
-      - Exactly one of O(service_principal_id) and O(application_id) is required.
-    type: str
-  application_id:
-    description:
-      - The object id of the application (app registration) that owns the job, for jobs created on the application.
-      - Exactly one of O(service_principal_id) and O(application_id) is required.
-    type: str
-  template_id:
-    description:
-      - The synchronization template of the job, for example V(scim); the job is found by it, as
-        M(entra.provisioning.synchronization_job) finds it. The job must exist.
-      - At least one of O(template_id) and O(job_id) is required.
-    type: str
-  job_id:
-    description:
-      - The id of the job, for example V(scim.e4bbf44533ea4eabb17027f3a92e92aa). Needed only when several jobs of one
-        template exist.
-    type: str
   rule:
     description:
       - The synchronization rule to change, by its id or its name (for example V(USER_TO_USER)), when the schema has
@@ -375,10 +354,12 @@ changes:
   type: list
   elements: dict
   contains:
+    # BEGIN object_mapping: generated from hacking/object_mapping_return.yml by hacking/update_return_docs.py; edit it there.
     object_mapping:
       description: The object mapping, as C(<source object> -> <target object>).
       type: str
       sample: User -> urn:ietf:params:scim:schemas:extension:enterprise:2.0:User
+    # END object_mapping
     kind:
       description: V(attribute), V(scoping) or V(object) (a field of the object mapping).
       type: str
@@ -441,9 +422,12 @@ impact:
   type: list
   elements: dict
   contains:
+    # BEGIN object_mapping: generated from hacking/object_mapping_return.yml by hacking/update_return_docs.py; edit it there.
     object_mapping:
       description: The object mapping, as C(<source object> -> <target object>).
       type: str
+      sample: User -> urn:ietf:params:scim:schemas:extension:enterprise:2.0:User
+    # END object_mapping
     source_object:
       description: The source object, V(User) or V(Group).
       type: str

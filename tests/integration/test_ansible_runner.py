@@ -15,7 +15,6 @@ environment only: never on the command line, never in extra vars.
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
-import datetime
 import glob
 import json
 import os
@@ -25,18 +24,14 @@ import subprocess
 import sys
 import uuid
 
-import jwt
 import pytest
 import yaml
 
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import rsa
-from cryptography.x509.oid import NameOID
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
 from collection_under_test import COLLECTION_ROOT, EXAMPLES
 from conftest import collections_path
+from sign_in_credentials import ClientCertificate, FederatedIssuer
 from entra_graph_emulator.seeding import JOB_STATES
 
 CREDENTIAL_TYPE = os.path.join(COLLECTION_ROOT, 'awx', 'credential_type_entra.yml')
@@ -69,16 +64,6 @@ def inject(credential_type, inputs, private_data_dir):
         filenames[name] = path
     namespace['tower'] = namespace['awx'] = dict(filename=filenames)
     return dict((name, templates.from_string(template).render(namespace)) for name, template in injectors['env'].items())
-
-
-def new_key_and_certificate(common_name):
-    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, common_name)])
-    now = datetime.datetime.now(datetime.timezone.utc)
-    certificate = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
-                   .serial_number(x509.random_serial_number()).not_valid_before(now - datetime.timedelta(minutes=5))
-                   .not_valid_after(now + datetime.timedelta(days=1)).sign(key, hashes.SHA256()))
-    return key, certificate
 
 
 class RunnerJob:
@@ -187,15 +172,13 @@ def test_the_report_runs_with_a_client_secret_credential(tmp_path, fresh_emulato
 
 
 def test_the_inventory_plugin_and_a_playbook_run_with_a_certificate_credential(tmp_path, fresh_emulator, seeded):
-    key, certificate = new_key_and_certificate('entra-provisioning-awx')
+    credential = ClientCertificate('entra-provisioning-awx')
     client_id = str(uuid.uuid4())
     fresh_emulator.register_app(client_id=client_id, roles=fresh_emulator.info['apps']['read_only']['roles'],
-                                certificate_pem=certificate.public_bytes(serialization.Encoding.PEM).decode())
+                                certificate_pem=credential.certificate_pem.decode())
     password = 'awx-key-password'
-    pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                            serialization.BestAvailableEncryption(password.encode()))
     inputs = connection_inputs(fresh_emulator, client_id=client_id, client_certificate_password=password,
-                               client_certificate=(pem + certificate.public_bytes(serialization.Encoding.PEM)).decode())
+                               client_certificate=credential.bundle(password).decode())
 
     job = run_job(tmp_path, fresh_emulator, inputs, 'quarantined_apps.yml', inventory='tenant.entra_synchronization.yml')
 
@@ -212,18 +195,11 @@ def test_the_inventory_plugin_and_a_playbook_run_with_a_certificate_credential(t
 
 
 def test_the_report_runs_with_workload_identity(tmp_path, fresh_emulator, seeded):
-    issuer_key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    issuer = 'https://oidc.aks.example.test/tenant/cluster'
-    subject = 'system:serviceaccount:awx:awx-ee'
-    client_id = str(uuid.uuid4())
-    public_pem = issuer_key.public_key().public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
-    fresh_emulator.register_app(client_id=client_id, roles=fresh_emulator.info['apps']['read_only']['roles'],
-                                federated_credentials=[dict(issuer=issuer, subject=subject, issuer_public_key_pem=public_pem.decode())])
-    now = datetime.datetime.now(datetime.timezone.utc)
+    cluster = FederatedIssuer('https://oidc.aks.example.test/tenant/cluster', 'system:serviceaccount:awx:awx-ee')
+    client_id = cluster.register(fresh_emulator, fresh_emulator.info['apps']['read_only']['roles'])
     # What the platform (AKS workload identity) projects into the execution node's pod.
     token_file = tmp_path / 'azure-identity-token'
-    token_file.write_text(jwt.encode(dict(iss=issuer, sub=subject, aud='api://AzureADTokenExchange', iat=now,
-                                          exp=now + datetime.timedelta(minutes=10)), issuer_key, algorithm='RS256'))
+    token_file.write_text(cluster.token())
     inputs = connection_inputs(fresh_emulator, client_id=client_id, federated_token_file=str(token_file))
 
     job = run_job(tmp_path, fresh_emulator, inputs, 'provisioning_health_report.yml')

@@ -5,24 +5,19 @@
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
-import datetime
 import json
 import os
 import subprocess
 import sys
 import uuid
 
-import jwt
 import pytest
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import rsa
-from cryptography.x509.oid import NameOID
 
 from ansible_collections.entra.provisioning.plugins.module_utils._graph_client import GraphClient
 from ansible_collections.entra.provisioning.plugins.module_utils._graph_errors import GraphAuthError, GraphError, GraphPermissionError
 from ansible_collections.entra.provisioning.plugins.module_utils._graph_options import ConnectionSettings
 
+from sign_in_credentials import ClientCertificate, FederatedIssuer
 from conftest import collections_path
 
 READER_ROLES = ['Application.Read.All', 'Synchronization.Read.All']
@@ -49,16 +44,6 @@ def login_requests(emulator):
     return [entry for entry in emulator.requests_log() if entry['kind'] == 'login']
 
 
-def new_key_and_certificate(common_name):
-    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, common_name)])
-    now = datetime.datetime.now(datetime.timezone.utc)
-    certificate = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
-                   .serial_number(x509.random_serial_number()).not_valid_before(now - datetime.timedelta(minutes=5))
-                   .not_valid_after(now + datetime.timedelta(days=1)).sign(key, hashes.SHA256()))
-    return key, certificate
-
-
 @pytest.fixture
 def cache_path(tmp_path):
     return str(tmp_path / 'cache' / 'token_cache.json')
@@ -74,37 +59,25 @@ def test_client_secret_reads_graph_with_one_token_request(fresh_emulator, cache_
 
 @pytest.mark.parametrize('password', [None, 'correct horse'])
 def test_client_certificate(fresh_emulator, cache_path, tmp_path, password):
-    key, certificate = new_key_and_certificate('entra-provisioning-test')
+    credential = ClientCertificate('entra-provisioning-test')
     client_id = str(uuid.uuid4())
-    fresh_emulator.register_app(client_id=client_id, roles=READER_ROLES,
-                                certificate_pem=certificate.public_bytes(serialization.Encoding.PEM).decode())
-    encryption = serialization.BestAvailableEncryption(password.encode()) if password else serialization.NoEncryption()
-    pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, encryption)
+    fresh_emulator.register_app(client_id=client_id, roles=READER_ROLES, certificate_pem=credential.certificate_pem.decode())
     pem_path = tmp_path / 'client.pem'
-    pem_path.write_bytes(pem + certificate.public_bytes(serialization.Encoding.PEM))
+    pem_path.write_bytes(credential.bundle(password))
     params = base_params(fresh_emulator, cache_path, client_id=client_id, client_secret=None,
                          client_certificate_path=str(pem_path), client_certificate_password=password)
     assert make_client(params).get('/servicePrincipals', params={'$top': '1'}) is not None
 
 
 def test_federated_token_file(fresh_emulator, cache_path, tmp_path):
-    issuer_key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    issuer = 'https://oidc.ci.example.test'
-    subject = 'repo:contoso/provisioning:ref:refs/heads/main'
-    client_id = str(uuid.uuid4())
-    public_pem = issuer_key.public_key().public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
-    fresh_emulator.register_app(client_id=client_id, roles=READER_ROLES, federated_credentials=[
-        dict(issuer=issuer, subject=subject, issuer_public_key_pem=public_pem.decode())])
-    now = datetime.datetime.now(datetime.timezone.utc)
-    assertion = jwt.encode(dict(iss=issuer, sub=subject, aud='api://AzureADTokenExchange', iat=now,
-                                exp=now + datetime.timedelta(minutes=10)), issuer_key, algorithm='RS256')
+    ci = FederatedIssuer('https://oidc.ci.example.test', 'repo:contoso/provisioning:ref:refs/heads/main')
+    client_id = ci.register(fresh_emulator, READER_ROLES)
     token_file = tmp_path / 'federated-token'
-    token_file.write_text(assertion)
+    token_file.write_text(ci.token())
     params = base_params(fresh_emulator, cache_path, client_id=client_id, client_secret=None, federated_token_file=str(token_file))
     assert make_client(params).get('/servicePrincipals', params={'$top': '1'}) is not None
 
-    token_file.write_text(jwt.encode(dict(iss=issuer, sub='repo:someone/else:ref:refs/heads/main', aud='api://AzureADTokenExchange',
-                                          iat=now, exp=now + datetime.timedelta(minutes=10)), issuer_key, algorithm='RS256'))
+    token_file.write_text(ci.token('repo:someone/else:ref:refs/heads/main'))
     other_cache = cache_path + '.other'
     with pytest.raises(GraphAuthError) as caught:
         make_client(dict(params, token_cache_path=other_cache)).get('/servicePrincipals')

@@ -16,7 +16,6 @@ Ansible keeps ~/.ansible/tmp), except the token cache, which must be mode 0600:
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
-import datetime
 import json
 import os
 import re
@@ -24,11 +23,8 @@ import stat
 import uuid
 
 import pytest
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import rsa
-from cryptography.x509.oid import NameOID
 
+from sign_in_credentials import ClientCertificate
 from playbook_tasks import NON_GALLERY_TEMPLATE, new_service_principal
 
 SCIM_TOKEN = 'scim-bearer-hygiene-71c9e0d4b2a8'
@@ -129,20 +125,12 @@ LOGIN_FAULTS = dict(rules=[dict(name='token-500', kind='login', method='POST', p
 
 def certificate_credential(folder):
     """A new key and self-signed certificate in one PEM file (the key encrypted with CERT_PASSWORD); returns its paths."""
-    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, 'entra-provisioning-hygiene')])
-    now = datetime.datetime.now(datetime.timezone.utc)
-    certificate = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
-                   .serial_number(x509.random_serial_number()).not_valid_before(now - datetime.timedelta(minutes=5))
-                   .not_valid_after(now + datetime.timedelta(days=1)).sign(key, hashes.SHA256()))
-    certificate_pem = certificate.public_bytes(serialization.Encoding.PEM)
-    encrypted = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                                  serialization.BestAvailableEncryption(CERT_PASSWORD.encode()))
-    clear = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+    credential = ClientCertificate('entra-provisioning-hygiene')
+    encrypted = credential.key_pem(CERT_PASSWORD)
     path = os.path.join(folder, 'client.pem')
     with open(path, 'wb') as handle:
-        handle.write(encrypted + certificate_pem)
-    return path, certificate_pem.decode(), [encrypted.decode(), clear.decode()]
+        handle.write(encrypted + credential.certificate_pem)
+    return path, credential.certificate_pem.decode(), [encrypted.decode(), credential.key_pem().decode()]
 
 
 def key_fragments(pem_texts):

@@ -10,6 +10,8 @@ Lists page with ``@odata.nextLink`` (default 100, ``$top`` up to 999), support `
 Names in brackets, like [paging], are public pages listed in docs/synchronization.md#sources.
 """
 
+import collections
+
 from .framework import GraphHttpError
 from .framework import RouteTable
 from .framework import json_response
@@ -42,6 +44,17 @@ APPLICATION_FILTERS = FilterSpec("Application", {
 _UNSUPPORTED_OPTIONS = ("$orderby", "$search", "$skip", "$expand")
 
 
+# A directory collection: its URL segment, the store's attributes holding it, its appId index and its lookup by appId,
+# and what its queries may name.
+_Collection = collections.namedtuple("_Collection", "name objects index_by_app_id by_app_id filters properties type_name")
+
+
+SERVICE_PRINCIPALS = _Collection("servicePrincipals", "service_principals", "service_principal_ids_by_app_id", "service_principal_by_app_id",
+                                 SERVICE_PRINCIPAL_FILTERS, SERVICE_PRINCIPAL_PROPERTIES, SERVICE_PRINCIPAL_TYPE)
+APPLICATIONS = _Collection("applications", "applications", "application_ids_by_app_id", "application_by_app_id",
+                           APPLICATION_FILTERS, APPLICATION_PROPERTIES, APPLICATION_TYPE)
+
+
 def not_found(object_id):
     return GraphHttpError(404, "Request_ResourceNotFound",
                           "Resource '%s' does not exist or one of its queried reference-property objects are not present." % object_id)
@@ -70,8 +83,10 @@ def _candidate_ids(store, objects, index_by_app_id, clauses):
     return list(objects)
 
 
-def _list(request, collection, objects, index_by_app_id, filters, properties, type_name):
+def _list(request, kind):
     store = request.store
+    collection, objects, index_by_app_id = kind.name, getattr(store, kind.objects), getattr(store, kind.index_by_app_id)
+    filters, properties, type_name = kind.filters, kind.properties, kind.type_name
     reject_unsupported_options(request, type_name)
     selected = parse_select(request.query, properties, type_name)
     count = check_count(request)
@@ -99,15 +114,23 @@ def _list(request, collection, objects, index_by_app_id, filters, properties, ty
     return json_response(body)
 
 
-def _get(request, objects, object_id, collection, properties, type_name):
+def _get(request, kind, object_id):
     store = request.store
-    obj = objects.get(object_id)
+    obj = getattr(store, kind.objects).get(object_id)
     if obj is None or store.is_replicating(object_id):
         raise not_found(object_id)
-    selected = parse_select(request.query, properties, type_name)
-    body = {"@odata.context": context_url(request, collection, selected) + "/$entity"}
+    selected = parse_select(request.query, kind.properties, kind.type_name)
+    body = {"@odata.context": context_url(request, kind.name, selected) + "/$entity"}
     body.update({name: obj.get(name) for name in selected} if selected else obj)
     return json_response(body)
+
+
+def _get_by_app_id(request, kind):
+    """The alternate-key GET returns one entity ([overview], [advanced queries])."""
+    obj = getattr(request.store, kind.by_app_id)(request.params["app_id"])
+    if obj is None:
+        raise not_found(request.params["app_id"])
+    return _get(request, kind, obj["id"])
 
 
 def delete_service_principal_and_state(request, sp_id):
@@ -126,25 +149,17 @@ def delete_service_principal_and_state(request, sp_id):
 
 @ROUTES.route("GET", "/servicePrincipals", permission=DIRECTORY_READ)
 def list_service_principals(request):
-    store = request.store
-    return _list(request, "servicePrincipals", store.service_principals, store.service_principal_ids_by_app_id, SERVICE_PRINCIPAL_FILTERS,
-                 SERVICE_PRINCIPAL_PROPERTIES, SERVICE_PRINCIPAL_TYPE)
+    return _list(request, SERVICE_PRINCIPALS)
 
 
 @ROUTES.route("GET", "/servicePrincipals/{sp_id}", permission=DIRECTORY_READ)
 def get_service_principal(request):
-    return _get(request, request.store.service_principals, request.params["sp_id"], "servicePrincipals", SERVICE_PRINCIPAL_PROPERTIES,
-                SERVICE_PRINCIPAL_TYPE)
+    return _get(request, SERVICE_PRINCIPALS, request.params["sp_id"])
 
 
 @ROUTES.route("GET", "/servicePrincipals(appId='{app_id}')", permission=DIRECTORY_READ)
 def get_service_principal_by_app_id(request):
-    """The alternate-key GET returns one entity ([overview], [advanced queries])."""
-    service_principal = request.store.service_principal_by_app_id(request.params["app_id"])
-    if service_principal is None:
-        raise not_found(request.params["app_id"])
-    return _get(request, request.store.service_principals, service_principal["id"], "servicePrincipals", SERVICE_PRINCIPAL_PROPERTIES,
-                SERVICE_PRINCIPAL_TYPE)
+    return _get_by_app_id(request, SERVICE_PRINCIPALS)
 
 
 @ROUTES.route("DELETE", "/servicePrincipals/{sp_id}", permission=DIRECTORY_WRITE)
@@ -158,22 +173,17 @@ def delete_service_principal(request):
 
 @ROUTES.route("GET", "/applications", permission=DIRECTORY_READ)
 def list_applications(request):
-    store = request.store
-    return _list(request, "applications", store.applications, store.application_ids_by_app_id, APPLICATION_FILTERS,
-                 APPLICATION_PROPERTIES, APPLICATION_TYPE)
+    return _list(request, APPLICATIONS)
 
 
 @ROUTES.route("GET", "/applications/{application_id}", permission=DIRECTORY_READ)
 def get_application(request):
-    return _get(request, request.store.applications, request.params["application_id"], "applications", APPLICATION_PROPERTIES, APPLICATION_TYPE)
+    return _get(request, APPLICATIONS, request.params["application_id"])
 
 
 @ROUTES.route("GET", "/applications(appId='{app_id}')", permission=DIRECTORY_READ)
 def get_application_by_app_id(request):
-    application = request.store.application_by_app_id(request.params["app_id"])
-    if application is None:
-        raise not_found(request.params["app_id"])
-    return _get(request, request.store.applications, application["id"], "applications", APPLICATION_PROPERTIES, APPLICATION_TYPE)
+    return _get_by_app_id(request, APPLICATIONS)
 
 
 @ROUTES.route("DELETE", "/applications/{application_id}", permission=DIRECTORY_WRITE)

@@ -431,6 +431,18 @@ class TokenService:
         except OAuthError as exc:
             return None, _mi_error(400, "invalid_resource", "AADSTS%s: %s" % (exc.aadsts_code, exc.description))
 
+    def _issue_managed_identity_token(self, query):
+        """The token both managed-identity endpoints issue once their own checks pass: ``((registration, token,
+        expires_in), None)``, or ``(None, error response)`` for a bad resource or an unknown identity."""
+        audience, error = self._mi_resource(query)
+        if error:
+            return None, error
+        registration, error = self._managed_identity_registration(query)
+        if error:
+            return None, error
+        token, expires_in = self.issue(registration, audience, "managed_identity")
+        return (registration, token, expires_in), None
+
     def _app_service_token(self, request):
         if request.method != "GET":
             return _mi_error(405, "invalid_request", "Method not allowed.")
@@ -439,13 +451,10 @@ class TokenService:
             return _mi_error(401, "unauthorized_client", "The X-IDENTITY-HEADER header is missing or does not match IDENTITY_HEADER.")
         if request.query.get("api-version") != "2019-08-01":
             return _mi_error(400, "invalid_request", "api-version must be 2019-08-01.")
-        audience, error = self._mi_resource(request.query)
+        issued, error = self._issue_managed_identity_token(request.query)
         if error:
             return error
-        registration, error = self._managed_identity_registration(request.query)
-        if error:
-            return error
-        token, expires_in = self.issue(registration, audience, "managed_identity")
+        registration, token, expires_in = issued
         body = {"access_token": token, "expires_on": str(int(time.time()) + expires_in), "resource": request.query["resource"],
                 "token_type": "Bearer", "client_id": registration.client_id}
         return Response(200, body, {"Content-Type": OAUTH_CONTENT_TYPE})
@@ -455,13 +464,10 @@ class TokenService:
             return _mi_error(405, "invalid_request", "Method not allowed.")
         if (request.headers.get("Metadata") or "").lower() != "true":
             return _mi_error(400, "invalid_request", "Required metadata header not specified")
-        audience, error = self._mi_resource(request.query)
+        issued, error = self._issue_managed_identity_token(request.query)
         if error:
             return error
-        registration, error = self._managed_identity_registration(request.query)
-        if error:
-            return error
-        token, expires_in = self.issue(registration, audience, "managed_identity")
+        registration, token, expires_in = issued
         now = int(time.time())
         body = {"access_token": token, "client_id": registration.client_id, "expires_in": str(expires_in), "expires_on": str(now + expires_in),
                 "ext_expires_in": str(expires_in), "not_before": str(now), "resource": request.query["resource"], "token_type": "Bearer"}

@@ -62,59 +62,65 @@ _SP_ROOT = "/servicePrincipals/{sp_id}/synchronization"
 _APP_ROOT = "/applications/{app_id}/synchronization"
 
 
-def _schema_routes(schema_path, writable):
-    routes = [
-        ("GET", schema_path, schema.get_schema, SCHEMA_READ),
-        ("GET", schema_path + "/filterOperators()", schema.get_filter_operators, SYNC_READ),
-        ("GET", schema_path + "/filterOperators", schema.get_filter_operators, SYNC_READ),
-        ("GET", schema_path + "/functions()", schema.get_functions, SYNC_READ),
-        ("GET", schema_path + "/functions", schema.get_functions, SYNC_READ),
-        ("POST", schema_path + "/parseExpression", schema.parse_expression_action, PARSE_EXPRESSION),
-        ("GET", schema_path + "/directories", schema.list_directories, SYNC_READ),
-        ("GET", schema_path + "/directories/{directory_id}", schema.get_directory, SYNC_READ),
-        ("POST", schema_path + "/directories/{directory_id}/discover", schema.discover_directory, SCHEMA_WRITE),
-    ]
-    if writable:
-        routes += [
-            ("PUT", schema_path, schema.put_schema, SCHEMA_WRITE),
-            # The docs use PUT; SDKs generate PATCH [schema update]: accepted unless schemaPatch is "reject".
-            ("PATCH", schema_path, schema.put_schema, SCHEMA_WRITE),
-            ("DELETE", schema_path, schema.delete_schema, SCHEMA_WRITE),
-        ]
-    return routes
+def _under(base, table):
+    """The routes of ``table`` (method, path below ``base``, handler, permission) at ``base``."""
+    return [(method, base + path, handler, permission) for method, path, handler, permission in table]
+
+
+# Below a schema, a job's or a template's.
+_SCHEMA_READ_ROUTES = [
+    ("GET", "", schema.get_schema, SCHEMA_READ),
+    ("GET", "/filterOperators()", schema.get_filter_operators, SYNC_READ),
+    ("GET", "/filterOperators", schema.get_filter_operators, SYNC_READ),
+    ("GET", "/functions()", schema.get_functions, SYNC_READ),
+    ("GET", "/functions", schema.get_functions, SYNC_READ),
+    ("POST", "/parseExpression", schema.parse_expression_action, PARSE_EXPRESSION),
+    ("GET", "/directories", schema.list_directories, SYNC_READ),
+    ("GET", "/directories/{directory_id}", schema.get_directory, SYNC_READ),
+    ("POST", "/directories/{directory_id}/discover", schema.discover_directory, SCHEMA_WRITE),
+]
+_SCHEMA_WRITE_ROUTES = [
+    ("PUT", "", schema.put_schema, SCHEMA_WRITE),
+    # The docs use PUT; SDKs generate PATCH [schema update]: accepted unless schemaPatch is "reject".
+    ("PATCH", "", schema.put_schema, SCHEMA_WRITE),
+    ("DELETE", "", schema.delete_schema, SCHEMA_WRITE),
+]
+
+# Below /servicePrincipals/{sp_id}/synchronization and /applications/{app_id}/synchronization.
+_SYNCHRONIZATION_ROUTES = [
+    ("GET", "/jobs", jobs.list_jobs, SYNC_READ),
+    ("GET", "/jobs/$count", jobs.count_jobs, SYNC_READ),
+    ("POST", "/jobs", jobs.create_job, SYNC_WRITE),
+    ("POST", "/jobs/validateCredentials", actions.validate_credentials, VALIDATE_CREDENTIALS),
+    ("GET", "/jobs/{job_id}", jobs.get_job, SYNC_READ),
+    ("DELETE", "/jobs/{job_id}", jobs.delete_job, SYNC_WRITE),
+    ("POST", "/jobs/{job_id}/start", actions.start_job, SYNC_WRITE),
+    ("POST", "/jobs/{job_id}/pause", actions.pause_job, SYNC_WRITE),
+    ("POST", "/jobs/{job_id}/restart", actions.restart_job, SYNC_WRITE),
+    ("POST", "/jobs/{job_id}/validateCredentials", actions.validate_job_credentials, VALIDATE_CREDENTIALS),
+    ("POST", "/jobs/{job_id}/provisionOnDemand", actions.provision_on_demand, PROVISION_ON_DEMAND),
+    ("GET", "/templates", templates.list_templates, SYNC_READ),
+    ("GET", "/templates/{template_id}", templates.get_template, SYNC_READ),
+    ("GET", "/secrets", secrets.get_secrets, SYNC_READ),
+    ("PUT", "/secrets", secrets.put_secrets, SYNC_WRITE),
+    ("POST", "/acquireAccessToken", secrets.acquire_access_token, SYNC_WRITE),
+]
 
 
 def _routes():
     routes = []
     for root in (_SP_ROOT, _APP_ROOT):
-        job = root + "/jobs/{job_id}"
-        routes += [
-            ("GET", root + "/jobs", jobs.list_jobs, SYNC_READ),
-            ("GET", root + "/jobs/$count", jobs.count_jobs, SYNC_READ),
-            ("POST", root + "/jobs", jobs.create_job, SYNC_WRITE),
-            ("POST", root + "/jobs/validateCredentials", actions.validate_credentials, VALIDATE_CREDENTIALS),
-            ("GET", job, jobs.get_job, SYNC_READ),
-            ("DELETE", job, jobs.delete_job, SYNC_WRITE),
-            ("POST", job + "/start", actions.start_job, SYNC_WRITE),
-            ("POST", job + "/pause", actions.pause_job, SYNC_WRITE),
-            ("POST", job + "/restart", actions.restart_job, SYNC_WRITE),
-            ("POST", job + "/validateCredentials", actions.validate_job_credentials, VALIDATE_CREDENTIALS),
-            ("POST", job + "/provisionOnDemand", actions.provision_on_demand, PROVISION_ON_DEMAND),
-            ("GET", root + "/templates", templates.list_templates, SYNC_READ),
-            ("GET", root + "/templates/{template_id}", templates.get_template, SYNC_READ),
-            ("GET", root + "/secrets", secrets.get_secrets, SYNC_READ),
-            ("PUT", root + "/secrets", secrets.put_secrets, SYNC_WRITE),
-            ("POST", root + "/acquireAccessToken", secrets.acquire_access_token, SYNC_WRITE),
-        ]
-        routes += _schema_routes(job + "/schema", writable=True)
+        routes += _under(root, _SYNCHRONIZATION_ROUTES)
+        routes += _under(root + "/jobs/{job_id}/schema", _SCHEMA_READ_ROUTES + _SCHEMA_WRITE_ROUTES)
         # Template schemas are updated on the application only ([schema update]).
-        routes += _schema_routes(root + "/templates/{template_id}/schema", writable=root == _APP_ROOT)
-    routes += [
-        ("POST", _APP_ROOT + "/templates", templates.create_template, SYNC_WRITE),
+        template_schema = _SCHEMA_READ_ROUTES + (_SCHEMA_WRITE_ROUTES if root == _APP_ROOT else [])
+        routes += _under(root + "/templates/{template_id}/schema", template_schema)
+    routes += _under(_APP_ROOT, [
+        ("POST", "/templates", templates.create_template, SYNC_WRITE),
         # The reference's request line says PATCH, its example PUT [template update]: both.
-        ("PUT", _APP_ROOT + "/templates/{template_id}", templates.update_template, SYNC_WRITE),
-        ("PATCH", _APP_ROOT + "/templates/{template_id}", templates.update_template, SYNC_WRITE),
-    ]
+        ("PUT", "/templates/{template_id}", templates.update_template, SYNC_WRITE),
+        ("PATCH", "/templates/{template_id}", templates.update_template, SYNC_WRITE),
+    ])
     # The tenant's provisioning log [list provisioning logs].
     routes.append(("GET", "/auditLogs/provisioning", logs.list_provisioning_logs, PROVISIONING_LOGS_READ))
     return routes

@@ -249,6 +249,15 @@ def checked_entity(request, type_name, required=True):
     return body
 
 
+def required_property(body, name, creating):
+    """``body[name]``; 400 BadRequest naming the property when it is missing or empty (docs are silent on the message:
+    our wording, for ``creating`` a job or a template)."""
+    value = body.get(name)
+    if not value:
+        raise GraphHttpError(400, "BadRequest", "The %s property is required to create a %s." % (name, creating))
+    return value
+
+
 def checked_action(request, action, required=False, enum_status=None):
     """Action parameters; unknown parameters are rejected with OData's message."""
     body = read_body(request, required)

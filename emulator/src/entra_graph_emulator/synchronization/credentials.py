@@ -10,8 +10,11 @@ import re
 
 from . import simulation
 
-# The synchronizationSecret enum ([CSDL], [secret pair]). Keys are
-# parsed case-sensitively (inferred from the .NET enum parser's error, [SCIM onboarding agent]).
+# The synchronizationSecret enum ([CSDL], [secret pair]:
+# https://learn.microsoft.com/graph/api/resources/synchronization-synchronizationsecretkeystringvaluepair). Keys are
+# parsed case-sensitively (inferred from the .NET enum parser's error, [SCIM onboarding agent]). The collection keeps
+# its own copy (plugins/module_utils/_sync_secret.py; neither imports the other):
+# tests/unit/plugins/module_utils/test__sync_secret_keys.py fails when the two differ.
 SECRET_KEYS = frozenset((
     "None", "UserName", "Password", "SecretToken", "AppKey", "BaseAddress", "ClientIdentifier", "ClientSecret",
     "SingleSignOnType", "Sandbox", "Url", "Domain", "ConsumerKey", "ConsumerSecret", "TokenKey", "TokenExpiration",

@@ -10,6 +10,7 @@ from ..framework import Response
 from ..framework import json_response
 from ..framework import no_content
 from .bodies import checked_entity
+from .bodies import required_property
 from .state import SynchronizationJob
 from .state import advance_job
 from .state import find_job
@@ -84,9 +85,7 @@ def create_job_in_state(store, state, template_id, settings=None):
 def create_job(request):
     root = find_root(request)
     body = checked_entity(request, "synchronizationJob")
-    template_id = body.get("templateId")
-    if not template_id:
-        raise GraphHttpError(400, "BadRequest", "The templateId property is required to create a synchronization job.")
+    template_id = required_property(body, "templateId", "synchronization job")
     store = request.store
     with store.lock:
         if template_id not in root.state.templates:

@@ -193,13 +193,7 @@ class JobRuntime:
         self.successive_failures = 0
         self.escrowed = 0
         self.escrows_pruned = False
-        self.forced_failure = None
-        self.quarantine_reason = None
-        self.quarantine_error = None
-        self.quarantine_series_began = None
-        self.quarantine_current_began = None
-        self.quarantine_next_attempt = None
-        self.quarantine_series_count = 0
+        self._clear_quarantine()
 
     # -- reading -------------------------------------------------------------------------
 
@@ -278,15 +272,19 @@ class JobRuntime:
             fraction = (now - self.initial_cycle_started_at).total_seconds() / span if span > 0 else 1.0
             if fraction < 0.1:
                 return []
-            return [{
-                "completedUnits": int(total * min(fraction, 1.0)),
-                "progressObservationDateTime": format_time(now),
-                "totalUnits": total,
-                "units": PROGRESS_UNITS,
-            }]
+            return [self._progress_record(int(total * min(fraction, 1.0)), now)]
         if self.completed_progress is not None:
             return [self.completed_progress]
         return []
+
+    def _progress_record(self, completed, at):
+        """One synchronizationProgress entry: ``completed`` of all entitled objects, observed ``at``."""
+        return {
+            "completedUnits": completed,
+            "progressObservationDateTime": format_time(at),
+            "totalUnits": self.users + self.groups,
+            "units": PROGRESS_UNITS,
+        }
 
     # -- actions ([job resource], [status]) -------------------------------------------
 
@@ -447,25 +445,8 @@ class JobRuntime:
                     self.last_execution if with_exports == last_index else materialise(with_exports))
             elif first_is_full:
                 self.last_successful_execution_with_exports = materialise(first_index)
-        if first_is_full:
-            total = self.users + self.groups
-            self.completed_progress = {
-                "completedUnits": total,
-                "progressObservationDateTime": format_time(first_end),
-                "totalUnits": total,
-                "units": PROGRESS_UNITS,
-            }
-        if self.steady_state_first is None:
-            self.steady_state_first = first_end
-        self.steady_state_last = last_end
-        self.cycles_completed = last_index + 1
         self.cycle_serial += count
-        self.has_run_cycle = True
-        self.initial_cycle_pending = False
-        self.successive_failures = 0
-        # [quarantine guide]: "the job leaves quarantine when the errors are fixed and the next cycle starts".
-        self._clear_quarantine()
-        self.next_cycle_at = last_end + spacing
+        self._cycles_succeeded(first_end, last_end, count, first_is_full, environment)
 
     def _directory_cycles(self, now, environment):
         """The cycles due up to ``now`` of a job that provisions the simulated directory (provisioning.py).
@@ -498,19 +479,23 @@ class JobRuntime:
             self.last_successful_execution = self.last_execution
             if outcome.counts["countExported"]:
                 self.last_successful_execution_with_exports = self.last_execution
-        if full:
-            self.completed_progress = {"completedUnits": self.users + self.groups, "progressObservationDateTime": format_time(at),
-                                       "totalUnits": self.users + self.groups, "units": PROGRESS_UNITS}
+        self._cycles_succeeded(at, at, 1, full, environment)
+        return True
+
+    def _cycles_succeeded(self, first_end, last_end, count, first_is_full, environment):
+        """What ``count`` successful cycles ending from ``first_end`` to ``last_end`` leave behind, whoever ran them."""
+        if first_is_full:
+            self.completed_progress = self._progress_record(self.users + self.groups, first_end)
         if self.steady_state_first is None:
-            self.steady_state_first = at
-        self.steady_state_last = at
-        self.cycles_completed += 1
+            self.steady_state_first = first_end
+        self.steady_state_last = last_end
+        self.cycles_completed += count
         self.has_run_cycle = True
         self.initial_cycle_pending = False
         self.successive_failures = 0
+        # [quarantine guide]: "the job leaves quarantine when the errors are fixed and the next cycle starts".
         self._clear_quarantine()
-        self.next_cycle_at = at + datetime.timedelta(seconds=environment.cycle_seconds)
-        return True
+        self.next_cycle_at = last_end + datetime.timedelta(seconds=environment.cycle_seconds)
 
     def _fail_cycle(self, at, failure, environment, counts=None):
         """A complete failure: lastExecution Failed, quarantine (reason from ``failure``) with back-off."""

@@ -8,6 +8,7 @@ from ..framework import GraphHttpError
 from ..framework import json_response
 from ..framework import no_content
 from .bodies import checked_entity
+from .bodies import required_property
 from .schema import render_schema
 from .schema import schema_from_body
 from .state import find_root
@@ -78,9 +79,7 @@ def create_template(request):
     """POST {app}/synchronization/templates ([template resource]: metadata only; an old beta example)."""
     root = find_root(request)
     body = checked_entity(request, "synchronizationTemplate")
-    template_id = body.get("id")
-    if not template_id:
-        raise GraphHttpError(400, "BadRequest", "The id property is required to create a synchronization template.")
+    template_id = required_property(body, "id", "synchronization template")
     with request.store.lock:
         if template_id in root.state.templates:
             # Docs are silent: we chose 409 Conflict.

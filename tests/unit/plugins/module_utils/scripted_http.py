@@ -7,6 +7,8 @@ requests than the script says."""
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
+import json
+
 
 class ReplyScript:
     """The replies a fake transport hands out in order; every script made during a test must be used up by its end."""
@@ -34,3 +36,17 @@ class ReplyScript:
         left = [(script.name, len(script.replies)) for script in cls.live if script.replies]
         del cls.live[:]
         return left
+
+
+class FakeResponse:
+    """What a fake transport answers: the parts of a ``requests.Response`` the collection reads."""
+
+    def __init__(self, status, body=None, headers=None):
+        self.status_code = status
+        self.headers = headers or {}
+        self.text = json.dumps(body) if body is not None else ''
+        self.content = self.text.encode()
+        self._body = body
+
+    def json(self):
+        return self._body

@@ -20,30 +20,24 @@ from ansible_collections.entra.provisioning.plugins.module_utils._converge impor
 from ansible_collections.entra.provisioning.plugins.module_utils._graph_errors import GraphError, GraphNotFound
 from ansible_collections.entra.provisioning.plugins.module_utils._task import TaskFailure
 
+from ansible_collections.entra.provisioning.tests.unit.plugins.module_utils.fake_clock import FakeClock
+
 COPIES = Copies('job', 'of template scim on service_principal_id sp', 'the smallest id', 'delete %s by hand')
 OURS = {'id': 'scim.b'}
 SMALLER = {'id': 'scim.a'}
 LARGER = {'id': 'scim.c'}
 
 
-class World:
+class World(FakeClock):
     """A fake clock, and listings that change with it: ``timeline`` is ``[(from second, [objects listed])]``."""
 
     def __init__(self, timeline, delete_errors=None):
-        self.now = 100.0
+        super(World, self).__init__(100.0)
         self.start = self.now
         self.timeline = timeline
         self.listings = 0
         self.deleted = []
         self.delete_errors = delete_errors or {}
-        self.sleeps = []
-
-    def sleep(self, seconds):
-        self.sleeps.append(seconds)
-        self.now += seconds
-
-    def monotonic(self):
-        return self.now
 
     def list_copies(self):
         self.listings += 1

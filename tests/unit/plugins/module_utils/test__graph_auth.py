@@ -26,6 +26,8 @@ from ansible_collections.entra.provisioning.plugins.module_utils._graph_client i
 from ansible_collections.entra.provisioning.plugins.module_utils._graph_errors import GraphAuthError
 from ansible_collections.entra.provisioning.plugins.module_utils._graph_options import ConnectionSettings, OptionError
 
+from ansible_collections.entra.provisioning.tests.unit.plugins.module_utils.scripted_http import FakeResponse
+
 KEY = '-----BEGIN PRIVATE KEY-----\nMIIB\n-----END PRIVATE KEY-----\n'
 CERT = '-----BEGIN CERTIFICATE-----\nMIIC\n-----END CERTIFICATE-----\n'
 
@@ -193,13 +195,6 @@ def test_invalidate_removes_the_refused_token_of_this_credential_only(tmp_path):
 
 # --- the token service is retried like Graph ----------------------------------------------------------------------
 
-class Reply:
-    def __init__(self, status, body=None, headers=None):
-        self.status_code = status
-        self.text = json.dumps(body) if body is not None else ''
-        self.headers = headers or {}
-
-
 class LoginSession:
     def __init__(self, replies):
         self.replies = list(replies)
@@ -226,8 +221,8 @@ def token_http(replies, max_retries=3):
 
 
 def test_token_post_is_retried_after_retry_after_then_answered():
-    http, session, sleeps, warnings = token_http([Reply(429, {'error': 'temporarily_unavailable'}, {'Retry-After': '2.5'}),
-                                                  requests.exceptions.ConnectionError('reset'), Reply(200, {'access_token': 'x'})])
+    http, session, sleeps, warnings = token_http([FakeResponse(429, {'error': 'temporarily_unavailable'}, {'Retry-After': '2.5'}),
+                                                  requests.exceptions.ConnectionError('reset'), FakeResponse(200, {'access_token': 'x'})])
     assert http.post(TOKEN_URL, data={'grant_type': 'client_credentials'}).status_code == 200
     assert sleeps == [2.5, 1.5]
     assert [method for method, dummy in session.sent] == ['POST'] * 3
@@ -235,13 +230,13 @@ def test_token_post_is_retried_after_retry_after_then_answered():
 
 
 def test_an_oauth_error_is_handed_to_msal_unretried():
-    http, session, sleeps, dummy = token_http([Reply(401, {'error': 'invalid_client'})])
+    http, session, sleeps, dummy = token_http([FakeResponse(401, {'error': 'invalid_client'})])
     assert http.post(TOKEN_URL).status_code == 401
     assert sleeps == [] and len(session.sent) == 1
 
 
 def test_the_token_endpoint_down_after_the_budget_says_so():
-    http, session, sleeps, dummy = token_http([Reply(503, {'error': 'temporarily_unavailable', 'correlation_id': 'corr-1'})] * 3, max_retries=2)
+    http, session, sleeps, dummy = token_http([FakeResponse(503, {'error': 'temporarily_unavailable', 'correlation_id': 'corr-1'})] * 3, max_retries=2)
     with pytest.raises(GraphAuthError) as caught:
         http.post(TOKEN_URL)
     message = str(caught.value)
@@ -251,13 +246,13 @@ def test_the_token_endpoint_down_after_the_budget_says_so():
 
 
 def test_a_throttled_discovery_document_says_throttled():
-    http, dummy, dummy2, dummy3 = token_http([Reply(429, {}, {'Retry-After': '1'})] * 2, max_retries=1)
+    http, dummy, dummy2, dummy3 = token_http([FakeResponse(429, {}, {'Retry-After': '1'})] * 2, max_retries=1)
     with pytest.raises(GraphAuthError, match='discovery document .* throttled the request: HTTP 429'):
         http.get(DISCOVERY_URL)
 
 
 def test_a_refused_discovery_document_gives_entras_description():
-    http, dummy, dummy2, dummy3 = token_http([Reply(400, {'error': 'invalid_request', 'error_description': "AADSTS90002: Tenant 'x' not found."})])
+    http, dummy, dummy2, dummy3 = token_http([FakeResponse(400, {'error': 'invalid_request', 'error_description': "AADSTS90002: Tenant 'x' not found."})])
     with pytest.raises(GraphAuthError, match="AADSTS90002: Tenant 'x' not found.*Check tenant_id"):
         http.get(DISCOVERY_URL)
 

@@ -22,20 +22,9 @@ from ansible_collections.entra.provisioning.plugins.module_utils._graph_errors i
 )
 from ansible_collections.entra.provisioning.plugins.module_utils._graph_options import ConnectionSettings
 
-from ansible_collections.entra.provisioning.tests.unit.plugins.module_utils.scripted_http import ReplyScript
+from ansible_collections.entra.provisioning.tests.unit.plugins.module_utils.scripted_http import FakeResponse, ReplyScript
 
 BASE = 'https://graph.example.test/v1.0'
-
-
-class FakeResponse:
-    def __init__(self, status, body=None, headers=None):
-        self.status_code = status
-        self.headers = headers or {}
-        self.content = json.dumps(body).encode() if body is not None else b''
-        self._body = body
-
-    def json(self):
-        return self._body
 
 
 class ScriptedSession:

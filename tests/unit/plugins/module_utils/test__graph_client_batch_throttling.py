@@ -17,18 +17,8 @@ from ansible_collections.entra.provisioning.plugins.module_utils._graph_client i
 from ansible_collections.entra.provisioning.plugins.module_utils._graph_errors import GraphThrottled
 from ansible_collections.entra.provisioning.plugins.module_utils._graph_options import ConnectionSettings
 
-from ansible_collections.entra.provisioning.tests.unit.plugins.module_utils.scripted_http import ReplyScript
-
-
-class Reply:
-    def __init__(self, status, body=None, headers=None):
-        self.status_code = status
-        self.headers = headers or {}
-        self.content = json.dumps(body).encode() if body is not None else b''
-        self._body = body
-
-    def json(self):
-        return self._body
+from ansible_collections.entra.provisioning.tests.unit.plugins.module_utils.fake_clock import FakeClock
+from ansible_collections.entra.provisioning.tests.unit.plugins.module_utils.scripted_http import FakeResponse, ReplyScript
 
 
 class Transport:
@@ -58,22 +48,7 @@ class Transport:
             if retry_after is not None:
                 entry['headers'] = {'Retry-After': str(retry_after)}
             responses.append(entry)
-        return Reply(200, {'responses': responses})
-
-
-class Clock:
-    """Time moves only when the client sleeps."""
-
-    def __init__(self):
-        self.now = 1000.0
-        self.sleeps = []
-
-    def monotonic(self):
-        return self.now
-
-    def sleep(self, seconds):
-        self.sleeps.append(seconds)
-        self.now += seconds
+        return FakeResponse(200, {'responses': responses})
 
 
 class FixedToken:
@@ -87,7 +62,7 @@ class FixedToken:
 def make_client(transport, max_retries=3):
     settings = ConnectionSettings(dict(tenant_id='t', client_id='c', client_secret='s', graph_endpoint='https://graph.example.test',
                                        max_retries=max_retries))
-    clock = Clock()
+    clock = FakeClock(1000.0)
     warnings = []
     client = GraphClient(settings, warn=warnings.append, session=transport, sleep=clock.sleep, monotonic=clock.monotonic,
                          retry_policy=RetryPolicy(max_retries=max_retries, rand=lambda: 0.5))
@@ -147,7 +122,7 @@ def test_sustained_throttling_stops_taking_new_work_until_the_retry_after():
 
 
 def test_a_throttled_or_unavailable_batch_is_sent_again_after_its_retry_after():
-    transport = Transport(throttle_once(set()), containers=[Reply(429, None, {'Retry-After': '0.25'}), Reply(503, None, {'Retry-After': '1'})])
+    transport = Transport(throttle_once(set()), containers=[FakeResponse(429, None, {'Retry-After': '0.25'}), FakeResponse(503, None, {'Retry-After': '1'})])
     client, clock, dummy = make_client(transport)
 
     results = dict(client.iter_batch_get(PATHS[:20], concurrency=2))
@@ -203,7 +178,7 @@ def test_one_throttled_batch_among_several_does_not_stop_the_scan():
     # Sporadic throttling: one whole batch answered 429 while three others succeed. The scan goes on with new work
     # and retries the throttled batch after its Retry-After, once everything else is done.
     paths = ['/servicePrincipals/%03d/synchronization/jobs' % n for n in range(100)]
-    transport = Transport(throttle_once(set()), containers=[Reply(429, None, {'Retry-After': '1'})])
+    transport = Transport(throttle_once(set()), containers=[FakeResponse(429, None, {'Retry-After': '1'})])
     client, clock, dummy = make_client(transport)
 
     results = dict(client.iter_batch_get(paths, concurrency=4))

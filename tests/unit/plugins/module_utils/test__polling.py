@@ -7,22 +7,11 @@ __metaclass__ = type
 
 from ansible_collections.entra.provisioning.plugins.module_utils._polling import STATE_PACE, poll
 
-
-class FakeTime:
-    def __init__(self):
-        self.now = 0.0
-        self.sleeps = []
-
-    def sleep(self, seconds):
-        self.sleeps.append(seconds)
-        self.now += seconds
-
-    def monotonic(self):
-        return self.now
+from ansible_collections.entra.provisioning.tests.unit.plugins.module_utils.fake_clock import FakeClock
 
 
 def test_poll_waits_for_replication_at_a_short_capped_interval():
-    clock = FakeTime()
+    clock = FakeClock()
     values = iter(range(100))
 
     outcome = poll(lambda: next(values), lambda value: (value == 6, None), 300, clock.sleep, clock.monotonic)
@@ -33,7 +22,7 @@ def test_poll_waits_for_replication_at_a_short_capped_interval():
 
 def test_an_object_that_replicates_in_8_seconds_is_seen_within_2_seconds():
     # Issue 9, defect 11: with a backoff of 1, 2, 4, 8 s it was seen at 15 s.
-    clock = FakeTime()
+    clock = FakeClock()
 
     outcome = poll(lambda: clock.now >= 8, lambda visible: (visible, None), 60, clock.sleep, clock.monotonic)
 
@@ -41,7 +30,7 @@ def test_an_object_that_replicates_in_8_seconds_is_seen_within_2_seconds():
 
 
 def test_poll_backs_off_from_1_to_10_seconds_for_a_job_state():
-    clock = FakeTime()
+    clock = FakeClock()
     values = iter(range(100))
 
     outcome = poll(lambda: next(values), lambda value: (value == 6, None), 300, clock.sleep, clock.monotonic, pace=STATE_PACE)
@@ -51,7 +40,7 @@ def test_poll_backs_off_from_1_to_10_seconds_for_a_job_state():
 
 
 def test_poll_stops_at_once_on_failure():
-    clock = FakeTime()
+    clock = FakeClock()
 
     outcome = poll(lambda: 'quarantined', lambda value: (False, 'job quarantined'), 300, clock.sleep, clock.monotonic)
 
@@ -59,7 +48,7 @@ def test_poll_stops_at_once_on_failure():
 
 
 def test_poll_times_out_without_sleeping_past_the_deadline():
-    clock = FakeTime()
+    clock = FakeClock()
     reads = []
 
     outcome = poll(lambda: reads.append(1) or 'x', lambda value: (False, None), 12, clock.sleep, clock.monotonic)
@@ -71,7 +60,7 @@ def test_poll_times_out_without_sleeping_past_the_deadline():
 
 
 def test_poll_judges_a_value_already_read_before_any_request():
-    clock = FakeTime()
+    clock = FakeClock()
 
     outcome = poll(lambda: 1 / 0, lambda value: (True, None), 10, clock.sleep, clock.monotonic, first='done')
 

@@ -18,6 +18,8 @@ from ansible_collections.entra.provisioning.plugins.module_utils._provision_on_d
 )
 from ansible_collections.entra.provisioning.plugins.module_utils._task import TaskFailure
 
+from ansible_collections.entra.provisioning.tests.unit.plugins.module_utils.fake_clock import FakeClock
+
 USER = '9bb0f679-a883-4a6f-8260-35b491b8b8c8'
 GROUP = '8213fd4e-4ec7-4d5a-a7b1-b4ba0f1fb9c2'
 MEMBERS = ['cbc86211-6ada-4803-b73f-8039cf56d8a2', '2b57ee05-4a0f-4a1d-a3d1-e4f5c6b7a8d9']
@@ -197,19 +199,6 @@ def test_no_rule_for_the_type_fails_listing_the_rules():
 
 # --- pacing ------------------------------------------------------------------------------------------------------------------
 
-class Clock:
-    def __init__(self):
-        self.now = 100.0
-        self.slept = []
-
-    def monotonic(self):
-        return self.now
-
-    def sleep(self, seconds):
-        self.slept.append(seconds)
-        self.now += seconds
-
-
 def send(pacer, clock, latency=0.0):
     """One paced request that takes ``latency`` seconds to be answered."""
     pacer.wait_turn()
@@ -218,21 +207,21 @@ def send(pacer, clock, latency=0.0):
 
 
 def test_five_requests_go_at_once_the_sixth_waits_for_the_window():
-    clock = Clock()
+    clock = FakeClock(100.0)
     pacer = Pacer(sleep=clock.sleep, monotonic=clock.monotonic)
 
     for dummy in range(5):
         send(pacer, clock)
         clock.now += 0.5
-    assert clock.slept == []
+    assert clock.sleeps == []
     send(pacer, clock)
 
-    assert clock.slept == [7.5]  # the first was answered at 100.0; now is 102.5; the sixth may go at 110.0
+    assert clock.sleeps == [7.5]  # the first was answered at 100.0; now is 102.5; the sixth may go at 110.0
     assert pacer.pauses == 1
 
 
 def test_the_window_counts_from_the_answer_not_from_the_send():
-    clock = Clock()
+    clock = FakeClock(100.0)
     pacer = Pacer(sleep=clock.sleep, monotonic=clock.monotonic)
 
     send(pacer, clock, latency=3.0)  # the first request is slow (connection, token): answered at 103.0
@@ -241,28 +230,28 @@ def test_the_window_counts_from_the_answer_not_from_the_send():
     send(pacer, clock)
 
     # The sixth waits until 113.0, ten seconds after the first answer, not 110.0.
-    assert clock.slept == [pytest.approx(13.0 - 3.4)]
+    assert clock.sleeps == [pytest.approx(13.0 - 3.4)]
 
 
 def test_requests_spread_over_the_window_never_wait():
-    clock = Clock()
+    clock = FakeClock(100.0)
     pacer = Pacer(sleep=clock.sleep, monotonic=clock.monotonic)
 
     for dummy in range(12):
         send(pacer, clock)
         clock.now += 2.0
 
-    assert clock.slept == [] and pacer.pauses == 0
+    assert clock.sleeps == [] and pacer.pauses == 0
 
 
 def test_eleven_at_once_pause_twice():
-    clock = Clock()
+    clock = FakeClock(100.0)
     pacer = Pacer(sleep=clock.sleep, monotonic=clock.monotonic)
 
     for dummy in range(11):
         send(pacer, clock)
 
-    assert pacer.pauses == 2 and clock.slept == [10.0, 10.0]
+    assert pacer.pauses == 2 and clock.sleeps == [10.0, 10.0]
 
 
 def test_summary_counts():

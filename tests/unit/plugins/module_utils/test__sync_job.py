@@ -26,6 +26,8 @@ from ansible_collections.entra.provisioning.plugins.module_utils._sync_job impor
 from ansible_collections.entra.provisioning.plugins.module_utils._graph_errors import GraphError
 from ansible_collections.entra.provisioning.plugins.module_utils._task import Task, TaskFailure
 
+from ansible_collections.entra.provisioning.tests.unit.plugins.module_utils.fake_clock import FakeClock
+
 SP_ID = '5f0f4f2c-6a3e-4d0b-9a61-7b1e0c2d3e4f'
 NEVER = '0001-01-01T00:00:00Z'
 
@@ -247,21 +249,8 @@ class FakeJobsClient:
 JOBS_PATH = '/servicePrincipals/%s/synchronization/jobs' % SP_ID
 
 
-class Clock:
-    def __init__(self):
-        self.now = 0.0
-        self.sleeps = []
-
-    def sleep(self, seconds):
-        self.sleeps.append(seconds)
-        self.now += seconds
-
-    def monotonic(self):
-        return self.now
-
-
 def keep_one(client, warnings, created=OURS):
-    clock = Clock()
+    clock = FakeClock()
     kept = keep_one_job(client, desired(), JOBS_PATH, graph_job(job_id=created), warnings.append, 0.0, sleep=clock.sleep,
                         monotonic=clock.monotonic)
     return kept, clock.sleeps
@@ -334,7 +323,7 @@ def test_keep_one_job_reports_the_created_job_and_what_was_left_when_its_delete_
 
 
 def await_other(client, job, state='started', until=30.0):
-    clock = Clock()
+    clock = FakeClock()
     job = await_other_run(client, desired(state=state), JOBS_PATH, job, until, clock.sleep, clock.monotonic)
     return job, clock
 

@@ -7,6 +7,7 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import contextlib
+import functools
 import json
 
 import pytest
@@ -41,3 +42,9 @@ def run_main(capsys):
                 module.main()
         return json.loads(capsys.readouterr().out)
     return run
+
+
+@pytest.fixture
+def run(run_main, request):
+    """``run(**args)``: ``run_main`` for the module the test file names in its ``MODULE``."""
+    return functools.partial(run_main, request.module.MODULE)

@@ -5,17 +5,13 @@
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
-import functools
 import json
 
-import pytest
 
 from ansible_collections.entra.provisioning.plugins.modules import application_from_template
 
-
-@pytest.fixture
-def run(run_main):
-    return functools.partial(run_main, application_from_template)
+# The module whose main() the conftest.py fixture ``run`` runs.
+MODULE = application_from_template
 
 
 def test_a_synchronization_template_id_given_as_template_id_fails_pointing_to_template_name(run):

@@ -5,18 +5,12 @@
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
-import functools
-
-import pytest
-
 from ansible_collections.entra.provisioning.plugins.modules import provision_on_demand
 
+# The module whose main() the conftest.py fixture ``run`` runs.
+MODULE = provision_on_demand
+
 SP = '5f0f4f2c-6a3e-4d0b-9a61-7b1e0c2d3e4f'
-
-
-@pytest.fixture
-def run(run_main):
-    return functools.partial(run_main, provision_on_demand)
 
 
 def test_the_job_is_addressed_as_synchronization_job_addresses_it(run):

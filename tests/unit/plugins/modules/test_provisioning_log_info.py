@@ -5,17 +5,13 @@
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
-import functools
 import json
 
-import pytest
 
 from ansible_collections.entra.provisioning.plugins.modules import provisioning_log_info
 
-
-@pytest.fixture
-def run(run_main):
-    return functools.partial(run_main, provisioning_log_info)
+# The module whose main() the conftest.py fixture ``run`` runs.
+MODULE = provisioning_log_info
 
 
 def test_a_bad_time_fails_before_any_request(run):

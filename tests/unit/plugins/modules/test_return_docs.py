@@ -1,11 +1,12 @@
 # -*- coding: utf-8 -*-
 # Copyright (c) entra.provisioning contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""The documented ``job`` is one text, and it documents what the modules return.
+"""The RETURN blocks several modules share are one text each, and the documented ``job`` is what the modules return.
 
-hacking/job_return.yml is the one text; hacking/update_return_docs.py copies it into the RETURN of each job module
-(RETURN must stay literal YAML in the module file). These tests fail when a copy is out of date, and when the
-documented keys (recursively) and what ``_convert.job_to_result()`` makes of a full Graph job drift apart.
+hacking/*_return.yml are the texts (the ``job``, a service principal's identity, ``object_mapping``);
+hacking/update_return_docs.py copies them into the RETURN of each module that documents them (RETURN must stay literal
+YAML in the module file). These tests fail when a copy is out of date, and when the documented keys (recursively) and
+what ``_convert.job_to_result()`` makes of a full Graph job drift apart.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -125,17 +126,27 @@ def _drift_of(doc, value, path):
 JOB_MODULES = [synchronization_job, synchronization_job_info]
 
 
-@pytest.mark.parametrize('module_path', sorted(GENERATOR.TARGETS))
-def test_each_module_holds_the_current_job_text(module_path):
+@pytest.mark.parametrize('block, module_path', GENERATOR.targets(), ids=os.path.basename)
+def test_each_module_holds_the_current_text_of_each_shared_block(block, module_path):
     text = GENERATOR.read(module_path)
 
-    assert GENERATOR.updated(module_path, text, GENERATOR.source_text()) == text, (
-        '%s is out of date with hacking/job_return.yml: run python hacking/update_return_docs.py' % module_path)
+    assert GENERATOR.updated(block, module_path, text, GENERATOR.source_text(block)) == text, (
+        '%s is out of date with %s: run python hacking/update_return_docs.py' % (module_path, GENERATOR.BLOCKS[block]['source']))
 
 
 def test_the_generator_refuses_a_module_without_its_markers():
-    with pytest.raises(ValueError, match='expected one'):
-        GENERATOR.updated('plugins/modules/synchronization_job.py', 'RETURN = r"""\njob:\n  contains:\n"""\n', 'id: {}\n')
+    with pytest.raises(ValueError, match='expected 1 '):
+        GENERATOR.updated('job', 'plugins/modules/synchronization_job.py', 'RETURN = r"""\njob:\n  contains:\n"""\n', 'id: {}\n')
+
+
+def test_the_generator_refuses_a_module_with_one_copy_too_few():
+    module_path = os.path.join('plugins', 'modules', 'synchronization_job_info.py')
+    text = GENERATOR.read(module_path)
+    first = text.index(GENERATOR.begin_marker('service_principal'))
+    last = text.index(GENERATOR.end_marker('service_principal'), first) + len(GENERATOR.end_marker('service_principal'))
+
+    with pytest.raises(ValueError, match='expected 2 .* found 1'):
+        GENERATOR.updated('service_principal', module_path, text[:first] + text[last:], GENERATOR.source_text('service_principal'))
 
 
 @pytest.mark.parametrize('module', JOB_MODULES, ids=lambda module: module.__name__.rsplit('.', 1)[-1])

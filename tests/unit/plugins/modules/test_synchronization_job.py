@@ -5,19 +5,15 @@
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
-import functools
 import json
 
-import pytest
 
 from ansible_collections.entra.provisioning.plugins.modules import synchronization_job
 
+# The module whose main() the conftest.py fixture ``run`` runs.
+MODULE = synchronization_job
+
 SP_ID = '5f0f4f2c-6a3e-4d0b-9a61-7b1e0c2d3e4f'
-
-
-@pytest.fixture
-def run(run_main):
-    return functools.partial(run_main, synchronization_job)
 
 
 def test_an_app_id_instead_of_an_object_id_fails_naming_the_option(run):

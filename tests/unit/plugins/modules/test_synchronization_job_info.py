@@ -5,17 +5,13 @@
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
-import functools
 import json
 
-import pytest
 
 from ansible_collections.entra.provisioning.plugins.modules import synchronization_job_info
 
-
-@pytest.fixture
-def run(run_main):
-    return functools.partial(run_main, synchronization_job_info)
+# The module whose main() the conftest.py fixture ``run`` runs.
+MODULE = synchronization_job_info
 
 
 def test_an_app_id_given_as_service_principal_id_fails_before_any_request(run):

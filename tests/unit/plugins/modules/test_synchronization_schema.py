@@ -7,19 +7,15 @@ options point at a closed port, so a request would fail with another message).""
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
-import functools
-
 import pytest
 
 from ansible_collections.entra.provisioning.plugins.modules import synchronization_schema
 
+# The module whose main() the conftest.py fixture ``run`` runs.
+MODULE = synchronization_schema
+
 SP_ID = '5f0f4f2c-6a3e-4d0b-9a61-7b1e0c2d3e4f'
 SCIM_USER = 'urn:ietf:params:scim:schemas:extension:enterprise:2.0:User'
-
-
-@pytest.fixture
-def run(run_main):
-    return functools.partial(run_main, synchronization_schema)
 
 
 def mappings(**attribute_mapping):

@@ -5,20 +5,16 @@
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
-import functools
 import json
 
-import pytest
 
 from ansible_collections.entra.provisioning.plugins.modules import synchronization_secret
 
+# The module whose main() the conftest.py fixture ``run`` runs.
+MODULE = synchronization_secret
+
 SP_ID = '5f0f4f2c-6a3e-4d0b-9a61-7b1e0c2d3e4f'
 TOKEN = 'scim-token-do-not-print-6f1e'
-
-
-@pytest.fixture
-def run(run_main):
-    return functools.partial(run_main, synchronization_secret)
 
 
 def test_an_unknown_key_fails_before_any_request_and_never_shows_a_value(run):
