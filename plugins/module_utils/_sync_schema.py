@@ -1050,14 +1050,17 @@ def apply_object_mappings(task, client, address, path, current, desired):
         result['backup_file'] = write_backup(task, desired, current)
     fresh = client.get(path)
     if comparable(fresh) != comparable(current):
-        if managed_view(fresh, desired) != managed_view(current, desired):
+        if managed_view(fresh, desired) == managed_view(current, desired):
+            task.warn('another writer changed other parts of the schema after this task read it; the task\'s changes were '
+                      'applied to the current schema, keeping that change.')
+        elif not _already_as_desired(fresh, desired, trees):
             raise TaskFailure('another writer changed the parts of the schema this task manages after this task read it (%s); '
                               'nothing was written, so as not to revert that change silently. Run the task again to apply '
                               'it to the current schema, after checking that change.'
                               % describe_conflict(managed_view(current, desired), managed_view(fresh, desired)),
                               backup_file=result['backup_file'])
-        task.warn('another writer changed other parts of the schema after this task read it; the task\'s changes were '
-                  'applied to the current schema, keeping that change.')
+        # else another writer (another run of this task: one play over several hosts) made exactly this change: the plan
+        # from the fresh schema has nothing left to write.
         unparsed = [item for item in plan_schema(fresh, desired, trees).expressions if canonical_expression(item[2]) not in trees]
         trees.update(parse_expressions(client, path, unparsed))
         plan = plan_schema(fresh, desired, trees)
@@ -1077,6 +1080,15 @@ def apply_object_mappings(task, client, address, path, current, desired):
                       '%s %s' % (change['object_mapping'], change['target'] or change['kind']) for change in left.changes))))
     result.update(object_mappings=managed_object_mappings(after, desired), _schema=after)
     return result
+
+
+def _already_as_desired(fresh, desired, trees):
+    """Whether another writer's change to the managed parts made them what the task wants (another run of the same
+    task, for example one play over several hosts): nothing is left to write, and nothing of theirs is reverted."""
+    try:
+        return not plan_schema(fresh, desired, trees).changed
+    except TaskFailure:
+        return False
 
 
 def _warn_about_write(task, plan):

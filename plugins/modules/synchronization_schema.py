@@ -27,8 +27,9 @@ description:
     are evaluated by Graph, and scoping-filter operators are checked. Any failure names the object mapping and the
     attribute, and nothing is written.
   - Just before writing, the schema is read again. If another writer changed it meanwhile, the task's changes are
-    applied to the current schema when that change touched other parts, and the task fails naming the conflict when
-    it touched the parts the task manages; another writer's change is never reverted silently.
+    applied to the current schema when that change touched other parts; when it made the managed parts what the task
+    wants (another run of the same task), nothing is written and the task reports no change; otherwise the task fails
+    naming the conflict. Another writer's change is never reverted silently.
   - Check mode reads, parses and evaluates (C(parseExpression) is a read-only action) but never writes, and returns
     RV(changes). Diff mode shows the managed parts that change, never the whole schema.
 extends_documentation_fragment:

@@ -336,6 +336,16 @@ def test_a_concurrent_writer_is_detected(run_playbook, emulator, token_cache_pat
     sources = dict((m['targetAttributeName'], m['source']['name']) for m in _users(read_schema(emulator, sp_id))['attributeMappings'] if m['source'])
     assert sources['title'] == 'mail'
 
+    # Another writer (another run of the same task: one play over several hosts) makes exactly this task's change: the
+    # task converges with nothing left to write, and does not fail.
+    params['object_mappings'] = _normalise_params([user_mapping(attribute_mappings=[{'target': 'title', 'source': 'employeeId'}])])
+    seq = last_seq(emulator)
+    result, task = _run_with_second_writer(emulator, token_cache_path, params, lambda schema: _set_source(schema, 'title', 'employeeId'))
+    assert result.get('failed') is not True, result
+    assert result['changed'] is False and result['changes'] == [], result
+    assert len(schema_writes(emulator, seq)) == 1  # the other writer's only
+    assert not any('another writer' in warning for warning in task.warnings), task.warnings
+
 
 def test_a_restore_fails_when_another_writer_changed_the_schema_meanwhile(run_playbook, emulator, token_cache_path, tmp_path):
     sp_id = new_job(run_playbook, emulator)
