@@ -36,7 +36,7 @@ NEWEST=${CORES[-1]%%:*}
 # pytest-xdist workers for the integration tests. Most of a test's time is spent waiting (for the emulator's cycles and
 # replication windows), so more workers than cores pays; worksteal balances the long tests (a kill-and-rerun sweep, the
 # fault campaign) against the short ones.
-INTEGRATION_WORKERS=${ENTRA_TEST_WORKERS:-4}
+INTEGRATION_WORKERS=${ENTRA_TEST_WORKERS:-6}
 
 # Step timings, printed at the end (before the last pytest run repeats its summary line): wall-clock seconds and the
 # CPU seconds of the step's processes (user + system), which do not grow when other work loads the machine.

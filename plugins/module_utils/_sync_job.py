@@ -437,7 +437,7 @@ def run_synchronization_job(task):
         # Nothing to read: the service principal does not exist yet, so it has no job (and its templates are unknown).
         actions, predicted = plan_job_actions(None, desired)
         return dict(changed=any(action != 'validate_credentials' for action in actions), actions=actions,
-                    job=job_to_result(predicted), diff=job_diff(None, predicted))
+                    created='create' in actions, job=job_to_result(predicted), diff=job_diff(None, predicted))
     client = task.client()
     jobs_path = desired.jobs_path
 
@@ -456,10 +456,13 @@ def run_synchronization_job(task):
 
     if task.check_mode or not actions:
         final = predicted if actions else current
+        created = 'create' in actions
     else:
         # After adopting another run's job, the actions done are planned again from it (see act).
-        final, actions = act(client, desired, jobs_path, current, actions, task.warn)
-    result = dict(changed=any(action != 'validate_credentials' for action in actions), actions=actions)
+        final, actions, created = act(client, desired, jobs_path, current, actions, task.warn)
+    # created: the job returned is the one this task created, not one that existed or another run's copy it adopted.
+    # That run alone may start the job at once (the role gives its job_id to its start task, see await_other_run).
+    result = dict(changed=any(action != 'validate_credentials' for action in actions), actions=actions, created=created)
 
     if desired.wait and not task.check_mode:
         final = wait(client, desired, jobs_path, final, current, actions, task)
@@ -576,7 +579,8 @@ def resolve_template(client, desired):
 
 
 def act(client, desired, jobs_path, current, actions, warn):
-    """Send the planned writes in order, then read the job back; returns ``(job, actions done)``.
+    """Send the planned writes in order, then read the job back; returns ``(job, actions done, created)``, ``created``
+    True when the job is the one this run created (False when it existed, or when another run's copy was adopted).
 
     When the create ends by adopting a job another run created at the same moment, the rest is planned again from that
     job (after giving its run time to start it): a start is never sent to a job that runs (Microsoft: "Use the start
@@ -588,12 +592,14 @@ def act(client, desired, jobs_path, current, actions, warn):
     done = []
     job = current
     pending = list(actions)
+    created = False
     try:
         while pending:
             action = pending.pop(0)
             if action == 'create':
                 job, adopted = create_job(client, desired, jobs_path, warn)
                 done.append(action)
+                created = adopted is None
                 if adopted is not None:
                     kept_id = job['id']
                     job = await_other_run(client, desired, jobs_path, job, adopted.others_act_by)
@@ -605,8 +611,8 @@ def act(client, desired, jobs_path, current, actions, warn):
             job = _act_once(client, desired, jobs_path, job, action)
             done.append(action)
             if job is None:
-                return None, done
-        return client.get_eventually(job_path(jobs_path, job['id']), within=REPLICATION_TIMEOUT), done
+                return None, done, False
+        return client.get_eventually(job_path(jobs_path, job['id']), within=REPLICATION_TIMEOUT), done, created
     except (TaskFailure, GraphError) as error:
         changes = [action for action in done if action != 'validate_credentials']
         if not changes:

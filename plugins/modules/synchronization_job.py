@@ -162,7 +162,9 @@ notes:
     time for jobs; every run picks the same one), deletes the others it sees (its own when it is not that one) and
     warns naming them. A run that keeps another run's job, or finds a job that another run created moments ago and
     never started, gives that run up to about 15 seconds to start it before it starts the job itself, so that a start
-    is never sent to a running job (Microsoft warns against it). A run that finds several new jobs of the template
+    is never sent to a running job (Microsoft warns against it). The run that created the job skips that wait by
+    addressing it by O(job_id) (RV(created) says it created it), as the role C(entra.provisioning.application_provisioning)
+    does after changing the mappings of the job it created. A run that finds several new jobs of the template
     waits up to 20 seconds for the other runs to delete all but one. If a delete fails, the task fails naming the job
     left and how to delete it.
   - B(No in-place update.) Graph documents no update of a job; its schedule and interval are chosen by the template.
@@ -278,6 +280,18 @@ actions:
   type: list
   elements: str
   sample: [create, start]
+created:
+  description:
+    - Whether the job returned is the one this task created (in check mode, would create).
+    - V(false) when the job existed; when another run created a job of the template at the same moment and this task
+      kept that run's job instead of its own (one job remains); and when the answer to the create was lost and the job
+      then found cannot be told from another run's.
+    - To start a job that an earlier task created with O(state=present) (for example after changing its mappings),
+      give its RV(job.id) as O(job_id) when RV(created) is V(true). Found by O(template_id) instead, a job created
+      moments ago and never started is left up to about 15 seconds to the run that created it (see the notes).
+  returned: always
+  type: bool
+  sample: true
 job:
   description:
     - The job after the task, or as it is predicted to be after the task in check mode.

@@ -17,7 +17,7 @@ import time
 
 import pytest
 
-from emulator_directory import graph_requests, graph_writes
+from emulator_directory import graph_requests, graph_writes, strip_version
 from role_scenario import EXAMPLE, KEEP, NAME, ROLE_PLAYBOOK, SCIM_TOKEN, kill_tree
 
 
@@ -284,6 +284,11 @@ def test_object_mappings_are_applied_before_the_job_starts_and_not_again(provisi
     jobs = '/servicePrincipals/%s/synchronization/jobs' % sp['id']
     assert writes[-4:] == ['POST %s' % jobs, 'PUT %s/%s/schema' % (jobs, job['id']),
                            'POST %s/%s/validateCredentials' % (jobs, job['id']), 'POST %s/%s/start' % (jobs, job['id'])]
+    # The run created the job, so it starts it by its id at once: it does not list the jobs again and again, leaving
+    # time to another run that might have created it (synchronization_job's created).
+    log = [(entry['method'], strip_version(entry['path'])) for entry in fresh_emulator.graph_requests()]
+    between = log[log.index(('PUT', '%s/%s/schema' % (jobs, job['id']))):log.index(('POST', '%s/%s/start' % (jobs, job['id'])))]
+    assert between.count(('GET', jobs)) <= 1, between
 
     fresh_emulator.clear_log()
     again = provision(playbook=MAPPINGS_PLAYBOOK)

@@ -74,7 +74,7 @@ def test_lifecycle_check_create_repeat_start_pause_restart_delete(run_playbook, 
     run = run_playbook(playbook(job_task('preview', state='started', **job)), check=True, diff=True)
     preview = ok(run, 'preview')
     assert preview['changed'] is True
-    assert preview['actions'] == ['create', 'start']
+    assert preview['actions'] == ['create', 'start'] and preview['created'] is True
     assert preview['job']['id'] is None and preview['job']['template_id'] == 'scim'
     assert preview['job']['schedule']['state'] == 'Active' and preview['job']['status']['code'] == 'NotRun'
     assert emulator.writes(seq) == []
@@ -83,7 +83,7 @@ def test_lifecycle_check_create_repeat_start_pause_restart_delete(run_playbook, 
     # Create: disabled, as Graph creates it.
     run = run_playbook(playbook(job_task('create', **job)))
     created = ok(run, 'create')
-    assert created['changed'] is True and created['actions'] == ['create']
+    assert created['changed'] is True and created['actions'] == ['create'] and created['created'] is True
     assert created['job']['id'].startswith('scim.')
     assert created['job']['schedule']['state'] == 'Disabled'
     assert created['job']['status']['code'] == 'NotConfigured'
@@ -96,7 +96,7 @@ def test_lifecycle_check_create_repeat_start_pause_restart_delete(run_playbook, 
     # Repeat: no change, one Graph request (the list of jobs), no write, no token request (warm cache).
     seq = last_seq(emulator)
     repeat = ok(run_playbook(playbook(job_task('repeat', **job))), 'repeat')
-    assert repeat['changed'] is False and repeat['actions'] == []
+    assert repeat['changed'] is False and repeat['actions'] == [] and repeat['created'] is False
     assert repeat['job']['id'] == job_id
     requests = emulator.graph_requests(seq)
     assert [(entry['method'], entry['path']) for entry in requests] == \
@@ -105,7 +105,7 @@ def test_lifecycle_check_create_repeat_start_pause_restart_delete(run_playbook, 
 
     # Start, then start again: the second run must not call start on a running job.
     started = ok(run_playbook(playbook(job_task('start', state='started', **job))), 'start')
-    assert started['actions'] == ['start'] and started['job']['schedule']['state'] == 'Active'
+    assert started['actions'] == ['start'] and started['job']['schedule']['state'] == 'Active' and started['created'] is False
     seq = last_seq(emulator)
     again = ok(run_playbook(playbook(job_task('start again', state='started', **job))), 'start again')
     assert again['changed'] is False

@@ -103,6 +103,8 @@ def test_a_job_create_processed_but_answered_late_is_adopted_after_replication(r
     started_job(run, emulator, sp_id)
     assert sent(emulator, '/jobs') == [('POST', 201)]
     assert len(sent(emulator, '/start')) == 1
+    # Found after its create's answer was lost, the job cannot be told from another run's: not reported as created.
+    assert run.result('job')['result']['created'] is False
 
 
 def test_an_instantiate_refused_by_a_503_is_sent_again_after_the_replication_window_not_the_whole_wait(run_playbook, emulator):
