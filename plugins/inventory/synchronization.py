@@ -122,6 +122,7 @@ client_id: 00000000-0000-0000-0000-000000000000
 client_certificate_path: /etc/entra/inventory.pem
 '''
 
+import contextlib
 import os
 
 from ansible.errors import AnsibleParserError
@@ -131,7 +132,7 @@ from ansible.module_utils.common.parameters import remove_values
 from ansible.module_utils.parsing.convert_bool import boolean
 from ansible.plugins.inventory import BaseInventoryPlugin, Cacheable, Constructable
 
-from ansible_collections.entra.provisioning.plugins.module_utils._graph_options import GRAPH_OPTION_NAMES
+from ansible_collections.entra.provisioning.plugins.module_utils._graph_options import GRAPH_ARGUMENT_SPEC, GRAPH_OPTION_NAMES
 from ansible_collections.entra.provisioning.plugins.module_utils._sync_inventory import host_entries, host_groups, host_variables
 from ansible_collections.entra.provisioning.plugins.module_utils._sync_job_info import (
     MODULE_SPEC,
@@ -144,6 +145,19 @@ from ansible_collections.entra.provisioning.plugins.module_utils._task import Ta
 SCAN_OPTION_NAMES = ('service_principal_filter', 'template_id', 'stale_after_hours', 'batch_concurrency')
 
 
+@contextlib.contextmanager
+def _empty_variables_unset():
+    """The connection's environment variables that are empty, unset while Ansible reads the plugin's configuration: an
+    empty one is not set, for the modules as here (an AWX credential renders its unused fields empty), but Ansible's
+    configuration would take it as a value and refuse an empty ENTRA_CLOUD (not one of its choices)."""
+    names = [name for spec in GRAPH_ARGUMENT_SPEC.values() if 'fallback' in spec for name in spec['fallback'][1]]
+    empty = dict((name, os.environ.pop(name)) for name in names if os.environ.get(name) == '')
+    try:
+        yield
+    finally:
+        os.environ.update(empty)
+
+
 class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
 
     NAME = 'entra.provisioning.synchronization'
@@ -154,7 +168,8 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
 
     def parse(self, inventory, loader, path, cache=True):
         super(InventoryModule, self).parse(inventory, loader, path, cache)
-        self._read_config_data(path)
+        with _empty_variables_unset():
+            self._read_config_data(path)
 
         cache_key = self.get_cache_key(path)
         use_cache = self.get_option('cache') and cache

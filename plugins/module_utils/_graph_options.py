@@ -14,7 +14,16 @@ __metaclass__ = type
 
 import os
 
-from ansible.module_utils.basic import env_fallback
+from ansible.module_utils.common.parameters import AnsibleFallbackNotFound
+
+
+def env_fallback(*names):
+    """The first of these environment variables that is set and not empty (Ansible's env_fallback takes an empty one:
+    an AWX credential renders its unused fields empty, and ``export ENTRA_CLOUD=`` means "not set" to a shell user)."""
+    for name in names:
+        if os.environ.get(name):
+            return os.environ[name]
+    raise AnsibleFallbackNotFound
 
 
 # Login and Graph hosts per national cloud (learn.microsoft.com/graph/deployments).

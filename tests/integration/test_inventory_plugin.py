@@ -274,3 +274,28 @@ def test_bad_options_and_missing_permissions_fail_with_a_clear_message(inventory
     assert bad.returncode != 0 and 'batch_concurrency must be between 1 and 20' in bad.stderr
     assert forbidden.returncode != 0 and 'Synchronization.Read.All' in forbidden.stderr
     assert 'directory-only-secret' not in forbidden.stderr + forbidden.stdout
+
+
+def test_empty_variables_count_as_not_set_for_the_inventory_and_its_tasks(inventory, emulator):
+    """An AWX credential renders its unused fields as empty variables, and a shell user unsets with ``export VAR=``:
+    neither the inventory nor the modules its play runs may take an empty variable as a value (an empty ENTRA_CLOUD is
+    not one of its choices; an empty certificate path would select a certificate)."""
+    emulator.seed(4, 2)
+    inventory.env.update(ENTRA_CLOUD='', AZURE_CLIENT_CERTIFICATE_PATH='', AZURE_CLIENT_CERTIFICATE_PASSWORD='',
+                         AZURE_FEDERATED_TOKEN_FILE='', ENTRA_ACCESS_TOKEN='')
+    path = inventory.write('plugin: entra.provisioning.synchronization\n')
+
+    listing = inventory.list(path)
+    assert len(all_hosts(listing)) == 2
+
+    playbook = inventory.write('''
+- hosts: all
+  gather_facts: false
+  tasks:
+    - name: Read the host's job
+      entra.provisioning.synchronization_job_info:
+        service_principal_id: "{{ inventory_hostname }}"
+''', name='read_jobs.yml')
+    completed = inventory.playbook(playbook, path)
+    assert completed.returncode == 0, completed.stdout[-3000:] + completed.stderr[-3000:]
+    assert re.search(r'ok=1 .*failed=0', completed.stdout), completed.stdout[-3000:]

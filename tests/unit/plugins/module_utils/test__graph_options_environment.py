@@ -71,3 +71,18 @@ def test_the_credential_type_templates_name_its_inputs_and_files():
         assert meta.find_undeclared_variables(Environment().parse(template)) <= fields | {'tower'}, template
     secret = set(field['id'] for field in definition['inputs']['fields'] if field.get('secret'))
     assert {'client_secret', 'client_certificate', 'client_certificate_password'} <= secret
+
+
+def test_an_empty_variable_counts_as_not_set(monkeypatch):
+    """An AWX credential renders its unused fields empty, and a shell user unsets with ``export ENTRA_CLOUD=``: an empty
+    variable must neither fail a choice (cloud) nor select a credential kind."""
+    from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
+
+    monkeypatch.setenv('ENTRA_CLOUD', '')
+    monkeypatch.setenv('AZURE_CLIENT_SECRET', '')
+    monkeypatch.setenv('AZURE_TENANT_ID', 'contoso.example')
+    result = ArgumentSpecValidator(GRAPH_ARGUMENT_SPEC).validate({})
+    assert result.error_messages == []
+    assert result.validated_parameters['cloud'] == 'public'
+    assert result.validated_parameters['client_secret'] is None
+    assert result.validated_parameters['tenant_id'] == 'contoso.example'
