@@ -8,6 +8,7 @@ This script writes both from docs/*.md with pandoc (the pypandoc_binary package 
 
     python tests/docs_rst.py            # after editing a guide: regenerate, then commit docs/docsite/
     python tests/docs_rst.py --check    # tests/run.sh: fail when docs/docsite/ is not what docs/*.md give
+    python tests/docs_rst.py --rendered DIR   # tests/run.sh: antsibull-docs rendered a page for every plugin, role, guide
 """
 
 from __future__ import absolute_import, division, print_function
@@ -66,10 +67,38 @@ def render():
     return files
 
 
+def expected_pages():
+    """The pages antsibull-docs renders for this collection (``antsibull-docs collection --squash-hierarchy``): one per
+    module, inventory plugin and role, and one per guide."""
+    def names(directory, pattern):
+        return sorted(os.path.splitext(os.path.basename(path))[0] for path in glob.glob(os.path.join(ROOT, directory, pattern))
+                      if not os.path.basename(path).startswith('_'))
+    pages = ['%s_module.rst' % name for name in names(os.path.join('plugins', 'modules'), '*.py')]
+    pages += ['%s_inventory.rst' % name for name in names(os.path.join('plugins', 'inventory'), '*.py')]
+    pages += ['%s_role.rst' % os.path.basename(path) for path in sorted(glob.glob(os.path.join(ROOT, 'roles', '*')))]
+    pages += [os.path.join('docsite', name + '.rst') for name in guides()]
+    return pages + ['index.rst']
+
+
+def check_rendered(directory):
+    """0 when antsibull-docs rendered every page in ``directory``, each with content; else 1, naming what is missing."""
+    missing = [page for page in expected_pages() if not os.path.isfile(os.path.join(directory, page))
+               or os.path.getsize(os.path.join(directory, page)) < 200]
+    if missing:
+        print('antsibull-docs did not render: %s' % ', '.join(missing), file=sys.stderr)
+        return 1
+    print('rendered: %d pages (%s)' % (len(expected_pages()), ', '.join(expected_pages())))
+    return 0
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split('\n', 1)[0])
     parser.add_argument('--check', action='store_true', help='fail if docs/docsite/ differs from what docs/*.md give')
+    parser.add_argument('--rendered', metavar='DIR', help='check that DIR (antsibull-docs collection --squash-hierarchy '
+                        '--dest-dir DIR) holds a page for every module, inventory plugin, role and guide')
     args = parser.parse_args(argv)
+    if args.rendered:
+        return check_rendered(args.rendered)
     files = render()
     existing = set(os.path.relpath(path, ROOT) for path in glob.glob(os.path.join(DOCSITE, 'rst', '*.rst')))
     stale = sorted(existing - set(files))

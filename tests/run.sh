@@ -2,7 +2,7 @@
 # The whole test suite, from a fresh machine: builds its venvs from PyPI, copies the collection to the
 # ansible_collections/entra/provisioning layout ansible-test needs, and runs, on the ansible-core versions the
 # collection supports (meta/runtime.yml: 2.19 and later, the ansible-core releases not at end of life):
-#   - ruff, the docs site check, antsibull-changelog, antsibull-docs and ansible-lint (once);
+#   - ruff, the docs site check, antsibull-changelog, antsibull-docs (lint, and the docs rendered) and ansible-lint (once);
 #   - ansible-test sanity on every supported core (2.19, 2.20, 2.21), side by side;
 #   - the unit tests on every core (2.19, 2.20, 2.21);
 #   - the Graph emulator's own tests and the user's-CI example (once);
@@ -190,6 +190,12 @@ antsibull-changelog lint
 
 step "antsibull-docs lint-collection-docs (plugin docs and the extra docs of docs/docsite/)"
 antsibull-docs lint-collection-docs --plugin-docs .
+
+step "antsibull-docs collection: the collection's docs rendered (a page per module, inventory plugin, role and guide)"
+# antsibull-docs wants a destination only its owner can write to.
+mkdir -m 755 "$WORK/rendered-docs"
+antsibull-docs collection --use-current --squash-hierarchy --dest-dir "$WORK/rendered-docs" entra.provisioning
+python tests/docs_rst.py --rendered "$WORK/rendered-docs"
 
 if [ -d roles ] && [ -n "$(ls roles 2>/dev/null)" ]; then
     step "ansible-lint (production profile)"

@@ -89,3 +89,23 @@ def test_a_failed_first_scan_ends_the_source_and_a_later_one_is_retried(source, 
     assert len(scans) == 4
     assert [event['type'] for event in queue.events] == ['quarantined']
     assert queue.events[0]['previous_health'] == 'healthy'
+
+
+def test_the_documentation_describes_the_arguments_the_source_takes(source):
+    """antsibull-docs does not render event sources (2.28), so nothing else reads DOCUMENTATION: its options must be
+    the source's own, with their types and defaults, and every connection option it names must exist."""
+    import re
+
+    import yaml
+
+    from ansible_collections.entra.provisioning.plugins.module_utils._graph_options import GRAPH_ARGUMENT_SPEC
+
+    documented = yaml.safe_load(source['DOCUMENTATION'])['options']
+    own = source['SOURCE_SPEC']
+    assert set(documented) - {'tenant_id'} == set(own)
+    for name, spec in own.items():
+        assert documented[name]['type'] == spec['type'], name
+        assert documented[name].get('default') == spec.get('default'), name
+    named = set(re.findall(r'C\(([a-z_]+)\)', ' '.join(documented['tenant_id']['description'])))
+    assert named and named <= set(GRAPH_ARGUMENT_SPEC), named - set(GRAPH_ARGUMENT_SPEC)
+    assert yaml.safe_load(source['EXAMPLES'])[0]['sources'][0]['entra.provisioning.provisioning_health']
