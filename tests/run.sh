@@ -176,6 +176,8 @@ PY
 }
 
 AT_HOME=$CACHE/ansible-test-home
+# The README's demo (tests/integration/test_readme_demo.py) reuses the development venv instead of building its own.
+export ENTRA_DEMO_VENV=$VENV
 export PATH=$VENV/bin:$PATH
 cd "$COLL"
 

@@ -29,7 +29,9 @@ BIN = os.path.dirname(sys.executable)
 # the Graph emulator's package (pip install <collection>/emulator) without its own tests.
 SHIPPED = ('README.md', 'COPYING', 'requirements.txt', 'meta/', 'plugins/', 'roles/', 'extensions/', 'playbooks/',
            'examples/', 'awx/', 'docs/', 'changelogs/changelog.yaml', 'changelogs/config.yaml', 'emulator/')
-NOT_SHIPPED = ('emulator/tests/',)
+# The demo script runs the checkout (requirements-dev.txt, its own venv): users of the installed collection run the
+# example playbooks themselves.
+NOT_SHIPPED = ('emulator/tests/', 'examples/run-demo.sh')
 # Files a build must never carry, whatever the list above says (caches, build output, environments).
 JUNK = re.compile(r'(^|/)(__pycache__|\.pytest_cache|\.ruff_cache|\.cache|\.venv|\.nox|\.git|\.emulator|build|[^/]*\.egg-info)(/|$)'
                   r'|\.py[cod]$|\.tar\.gz$')
