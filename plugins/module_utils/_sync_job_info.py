@@ -310,7 +310,9 @@ def unreadable_entry(service_principal, error):
     """The item of ``jobs`` for a service principal whose jobs could not be read (403, or errors after retries)."""
     entry = dict(id=None, template_id=None, schedule=None, status=None, synchronization_job_settings=None,
                  service_principal=service_principal_to_result(service_principal), health='unreadable')
-    details = error.to_result() if isinstance(error, GraphError) else dict(status=None, code=None, message=str(error))
+    # Every key of GraphError.to_result(), as RETURN documents jobs[].error (hacking/graph_error_return.yml).
+    details = error.to_result() if isinstance(error, GraphError) else dict(
+        status=None, code=None, message=str(error), method=None, path=None, request_id=None, client_request_id=None)
     reason = 'The jobs of this service principal could not be read'
     if details.get('status'):
         reason += ': HTTP %s' % details['status']

@@ -319,6 +319,14 @@ def test_an_unreadable_entry_says_why_and_which_permission_is_needed():
     assert 'Synchronization.Read.All' in entry['health_reason']
 
 
+def test_an_unreadable_entry_has_every_documented_error_key_whatever_the_error():
+    keys = set(forbidden(SP['id']).to_result())
+    for error in (forbidden(SP['id']), ConnectionError('connection reset')):
+        entry = unreadable_entry(SP, error)
+        assert set(entry['error']) == keys, error
+    assert unreadable_entry(SP, ConnectionError('connection reset'))['error']['message'] == 'connection reset'
+
+
 def test_summary_counts():
     entries = [job_entry(job, SP, NOW, 24.0) for job in (CREATED, QUARANTINED, running(), running())]
     entries.append(unreadable_entry(dict(SP, id='other'), forbidden('other')))
