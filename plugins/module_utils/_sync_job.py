@@ -620,7 +620,7 @@ def act(client, desired, jobs_path, current, actions, warn):
         extra = dict(getattr(error, 'result', None) or {})
         if isinstance(error, GraphError):
             extra['error'] = error.to_result()
-        extra.update(changed=True, actions=done, job=job_to_result(job))
+        extra.update(changed=True, actions=done, created=created, job=job_to_result(job))
         raise TaskFailure('%s (done before the failure: %s; run the task again to complete it)'
                           % (getattr(error, 'msg', None) or str(error), ', '.join(changes)), **extra)
 

@@ -232,7 +232,7 @@ def test_validate_credentials_failure_does_not_start(run_playbook, emulator):
     assert 'Please provide a valid tenant URL' in result['msg']  # Graph's reason, from the error details
     assert result['error']['status'] == 400
     # The job was created before the validation failed: the result says so.
-    assert result['changed'] is True and result['actions'] == ['create']
+    assert result['changed'] is True and result['actions'] == ['create'] and result['created'] is True
     sent = [(entry['method'], entry['path'].rsplit('/', 1)[-1]) for entry in emulator.writes(seq)]
     assert ('POST', 'start') not in sent
     assert ('POST', 'validateCredentials') in sent
