@@ -112,3 +112,22 @@ def test_the_installed_copy_documents_every_plugin(collection_tarball, tmp_path)
     roles = sorted(os.listdir(os.path.join(SOURCE_ROOT, 'roles')))
     listed_roles = run(os.path.join(BIN, 'ansible-doc'), '-t', 'role', '--list', 'entra.provisioning')
     assert [name for name in roles if 'entra.provisioning.' + name not in listed_roles] == []
+
+
+def test_the_shipped_emulator_package_installs_from_the_installed_collection(collection_tarball, tmp_path):
+    """docs/emulator-in-ci.md: pip install <installed collection>/emulator gives the emulator matching the collection."""
+    collections = str(tmp_path / 'collections')
+    env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=collections, ANSIBLE_COLLECTIONS_SCAN_SYS_PATH='False')
+    env.pop('PYTHONPATH', None)
+    subprocess.run([os.path.join(BIN, 'ansible-galaxy'), 'collection', 'install', '--offline', '-p', collections, collection_tarball],
+                   env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=300, check=True)
+    package = os.path.join(collections, 'ansible_collections', 'entra', 'provisioning', 'emulator')
+    target = str(tmp_path / 'site')
+    completed = subprocess.run([sys.executable, '-m', 'pip', 'install', '-q', '--disable-pip-version-check', '--no-deps',
+                                '--target', target, package], env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                               universal_newlines=True, timeout=600, check=False)
+    assert completed.returncode == 0, completed.stdout[-4000:]
+    shown = subprocess.run([sys.executable, '-c', 'import entra_graph_emulator, sys; sys.stdout.write(entra_graph_emulator.__file__)'],
+                           env=dict(env, PYTHONPATH=target), stdout=subprocess.PIPE, universal_newlines=True, timeout=60, check=True)
+    assert shown.stdout.startswith(target), shown.stdout
+    assert os.path.isfile(os.path.join(target, 'entra_graph_emulator', 'synchronization', '__init__.py'))
