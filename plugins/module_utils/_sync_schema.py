@@ -1037,7 +1037,7 @@ def apply_object_mappings(task, client, address, path, current, desired):
                   diff=schema_diff(plan.changes), impact=[])
     for warning in plan.warnings:
         task.warn(warning)
-    if plan.changed:
+    if plan.changed and task.check_mode:
         _warn_about_write(task, plan)
     if plan.scoping_changed:
         result['impact'] = preview_scoping(task, client, address, path, plan)
@@ -1066,6 +1066,8 @@ def apply_object_mappings(task, client, address, path, current, desired):
         plan = plan_schema(fresh, desired, trees)
         result.update(changed=plan.changed, changes=plan.changes, diff=schema_diff(plan.changes))
     if plan.changed:
+        # Said once the write is certain: after the re-read, another run may have left nothing to write.
+        _warn_about_write(task, plan)
         client.write('PUT', path, body=put_body(plan.schema))
     after = client.get(path)
     try:
