@@ -33,7 +33,7 @@ description:
   - Check mode reads, parses and evaluates (C(parseExpression) is a read-only action) but never writes, and returns
     RV(changes). Diff mode shows the managed parts that change, never the whole schema.
   - In check mode, a null or empty O(service_principal_id) stands for a service principal an earlier task would create
-    (check mode of M(entra.provisioning.application_from_template) returns its id as null): the options are checked,
+    (check mode of M(entra.provisioning.application_from_template) returns its id as null). The options are checked,
     nothing is read, and no change is reported, because a job that does not exist yet has no schema to compare with.
 extends_documentation_fragment:
   - entra.provisioning.graph
