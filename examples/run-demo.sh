@@ -51,7 +51,13 @@ fi
 "$VENV/bin/python" -m pip install -q --disable-pip-version-check -r "$ROOT/requirements-dev.txt" 2>&1 \
     | grep -v "is ignored: it is neither" || true
 # The Graph emulator is a Python package of its own (emulator/): installed, it is the entra-graph-emulator command.
-"$VENV/bin/python" -m pip install -q --disable-pip-version-check "$ROOT/emulator" 2>&1 | grep -v "is ignored: it is neither" || true
+# Installed only when missing or of another version: pip reinstalls a local directory every time, which would pull the
+# package from under anything else using this venv meanwhile (tests/run.sh runs this demo beside other tests).
+checkout_version=$(sed -n 's/^__version__ = "\(.*\)"$/\1/p' "$ROOT/emulator/src/entra_graph_emulator/__init__.py")
+installed_version=$("$VENV/bin/python" -c 'import entra_graph_emulator; print(entra_graph_emulator.__version__)' 2>/dev/null || true)
+if [ "$installed_version" != "$checkout_version" ]; then
+    "$VENV/bin/python" -m pip install -q --disable-pip-version-check "$ROOT/emulator" 2>&1 | grep -v "is ignored: it is neither" || true
+fi
 export PATH="$VENV/bin:$PATH"
 
 # This checkout as the collection entra.provisioning, without installing it.
