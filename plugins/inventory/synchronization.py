@@ -149,7 +149,8 @@ SCAN_OPTION_NAMES = ('service_principal_filter', 'template_id', 'stale_after_hou
 def _empty_variables_unset():
     """The connection's environment variables that are empty, unset while Ansible reads the plugin's configuration: an
     empty one is not set, for the modules as here (an AWX credential renders its unused fields empty), but Ansible's
-    configuration would take it as a value and refuse an empty ENTRA_CLOUD (not one of its choices)."""
+    configuration would take it as a value: it refuses an empty ENTRA_CLOUD (not one of its choices) and turns an empty
+    path into the current directory."""
     names = [name for spec in GRAPH_ARGUMENT_SPEC.values() if 'fallback' in spec for name in spec['fallback'][1]]
     empty = dict((name, os.environ.pop(name)) for name in names if os.environ.get(name) == '')
     try:
@@ -194,13 +195,10 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
         """
         given = {}
         for name in sorted(GRAPH_OPTION_NAMES) + list(SCAN_OPTION_NAMES):
-            value, origin = self.get_option_and_origin(name)
-            # An empty environment variable is not set, as for the modules (AWX injects every variable of the
-            # credential type, empty for the kinds of credential not used). Ansible would turn an empty path into
-            # the current directory.
-            if value is None or (str(origin).startswith('env: ') and not os.environ.get(str(origin)[len('env: '):])):
-                continue
-            given[name] = value
+            # No value comes from an empty environment variable: parse() reads the configuration without them.
+            value = self.get_option(name)
+            if value is not None:
+                given[name] = value
         validation = ArgumentSpecValidator(**MODULE_SPEC).validate(given)
         no_log_values = set(validation._no_log_values)
         if validation.error_messages:
