@@ -87,47 +87,53 @@ def test_the_manifest_names_the_collection_and_its_python_requirements(members):
     assert files == set(members) - {'MANIFEST.json', 'FILES.json'}
 
 
-def test_the_installed_copy_documents_every_plugin(collection_tarball, tmp_path):
-    """Installed into a clean path that is the only one Ansible looks at, every module, inventory plugin and role of
-    the checkout is there, and ansible-doc renders each module (its doc fragments shipped too)."""
-    collections = str(tmp_path / 'collections')
-    env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=collections, ANSIBLE_COLLECTIONS_SCAN_SYS_PATH='False', ANSIBLE_NOCOLOR='1')
-    env.pop('PYTHONPATH', None)
+class Installed:
+    """The tarball installed into a clean collections path, the only one Ansible looks at (no sys.path scan either)."""
 
-    def run(*command):
-        completed = subprocess.run(command, env=env, cwd=str(tmp_path), stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                                   universal_newlines=True, timeout=300, check=False)
+    def __init__(self, scratch, tarball):
+        self.scratch = scratch
+        self.collections = os.path.join(scratch, 'collections')
+        self.root = os.path.join(self.collections, 'ansible_collections', 'entra', 'provisioning')
+        self.env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=self.collections, ANSIBLE_COLLECTIONS_SCAN_SYS_PATH='False',
+                        ANSIBLE_NOCOLOR='1')
+        self.env.pop('PYTHONPATH', None)
+        self.run(os.path.join(BIN, 'ansible-galaxy'), 'collection', 'install', '--offline', '-p', self.collections, tarball)
+
+    def run(self, *command, **env):
+        completed = subprocess.run(command, env=dict(self.env, **env), cwd=self.scratch, stdout=subprocess.PIPE,
+                                   stderr=subprocess.STDOUT, universal_newlines=True, timeout=600, check=False)
         assert completed.returncode == 0, '%s failed:\n%s' % (' '.join(command), completed.stdout[-4000:])
         return completed.stdout
 
-    run(os.path.join(BIN, 'ansible-galaxy'), 'collection', 'install', '--offline', '-p', collections, collection_tarball)
+
+@pytest.fixture(scope='module')
+def installed(collection_tarball, tmp_path_factory):
+    return Installed(str(tmp_path_factory.mktemp('installed')), collection_tarball)
+
+
+def test_the_installed_copy_documents_every_plugin(installed):
+    """Every module, inventory plugin and role of the checkout is in the installed copy, and ansible-doc renders each
+    module (its doc fragments shipped too)."""
+    ansible_doc = os.path.join(BIN, 'ansible-doc')
     modules = sorted(name[:-3] for name in os.listdir(os.path.join(SOURCE_ROOT, 'plugins', 'modules')) if name.endswith('.py'))
-    listed = json.loads(run(os.path.join(BIN, 'ansible-doc'), '--list', '--json', 'entra.provisioning'))
+    listed = json.loads(installed.run(ansible_doc, '--list', '--json', 'entra.provisioning'))
     assert sorted(name.split('.')[-1] for name in listed) == modules
-    documented = json.loads(run(os.path.join(BIN, 'ansible-doc'), '--json', *['entra.provisioning.' + name for name in modules]))
+    documented = json.loads(installed.run(ansible_doc, '--json', *['entra.provisioning.' + name for name in modules]))
     for name in modules:
         assert documented['entra.provisioning.' + name]['doc']['options'], name
-    inventory = json.loads(run(os.path.join(BIN, 'ansible-doc'), '-t', 'inventory', '--json', 'entra.provisioning.synchronization'))
+    inventory = json.loads(installed.run(ansible_doc, '-t', 'inventory', '--json', 'entra.provisioning.synchronization'))
     assert inventory['entra.provisioning.synchronization']['doc']['options']['plugin']
     roles = sorted(os.listdir(os.path.join(SOURCE_ROOT, 'roles')))
-    listed_roles = run(os.path.join(BIN, 'ansible-doc'), '-t', 'role', '--list', 'entra.provisioning')
+    listed_roles = installed.run(ansible_doc, '-t', 'role', '--list', 'entra.provisioning')
     assert [name for name in roles if 'entra.provisioning.' + name not in listed_roles] == []
 
 
-def test_the_shipped_emulator_package_installs_from_the_installed_collection(collection_tarball, tmp_path):
+def test_the_shipped_emulator_package_installs_from_the_installed_collection(installed):
     """docs/emulator-in-ci.md: pip install <installed collection>/emulator gives the emulator matching the collection."""
-    collections = str(tmp_path / 'collections')
-    env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=collections, ANSIBLE_COLLECTIONS_SCAN_SYS_PATH='False')
-    env.pop('PYTHONPATH', None)
-    subprocess.run([os.path.join(BIN, 'ansible-galaxy'), 'collection', 'install', '--offline', '-p', collections, collection_tarball],
-                   env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=300, check=True)
-    package = os.path.join(collections, 'ansible_collections', 'entra', 'provisioning', 'emulator')
-    target = str(tmp_path / 'site')
-    completed = subprocess.run([sys.executable, '-m', 'pip', 'install', '-q', '--disable-pip-version-check', '--no-deps',
-                                '--target', target, package], env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                               universal_newlines=True, timeout=600, check=False)
-    assert completed.returncode == 0, completed.stdout[-4000:]
-    shown = subprocess.run([sys.executable, '-c', 'import entra_graph_emulator, sys; sys.stdout.write(entra_graph_emulator.__file__)'],
-                           env=dict(env, PYTHONPATH=target), stdout=subprocess.PIPE, universal_newlines=True, timeout=60, check=True)
-    assert shown.stdout.startswith(target), shown.stdout
+    target = os.path.join(installed.scratch, 'site')
+    installed.run(sys.executable, '-m', 'pip', 'install', '-q', '--disable-pip-version-check', '--no-deps', '--target', target,
+                  os.path.join(installed.root, 'emulator'))
+    shown = installed.run(sys.executable, '-c', 'import entra_graph_emulator, sys; sys.stdout.write(entra_graph_emulator.__file__)',
+                          PYTHONPATH=target)
+    assert shown.startswith(target), shown
     assert os.path.isfile(os.path.join(target, 'entra_graph_emulator', 'synchronization', '__init__.py'))
